@@ -1,0 +1,99 @@
+//! Builds the application: state (database, migrations, keys) and the HTTP server.
+//! Used by `livedesk serve`, the tests and the load generator.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::jwt::{self, JwtKeys};
+use crate::config::Config;
+use crate::db::{DatabaseUrl, Db, run_migrations};
+use crate::error::extractors;
+use crate::http::{cors, fallback, request_id};
+use crate::state::AppState;
+use crate::{api, db};
+
+/// Connects to the database, applies pending migrations and loads the signing key.
+pub async fn build_state(config: Config) -> Result<AppState, String> {
+    config.validate().map_err(|e| e.to_string())?;
+    let url = DatabaseUrl::parse(&config.database_url())?;
+    let pool_size = config.db_pool_size;
+    let db = tokio::task::spawn_blocking(move || -> Result<Db, String> {
+        let db = Db::connect(&url, pool_size)?;
+        let mut conn = db.get_blocking()?;
+        run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
+        Ok(db)
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let secret = jwt::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
+    let jwt = JwtKeys::new(&secret, config.access_token_ttl_secs);
+    Ok(AppState { config: Arc::new(config), db, jwt })
+}
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub handle: actix_web::dev::ServerHandle,
+    pub server: actix_web::dev::Server,
+}
+
+/// Binds the listener and builds the server; the caller awaits `server` to run it.
+pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<RunningServer> {
+    let addr = listener.local_addr()?;
+    let config = state.config.clone();
+    let data = web::Data::new(state);
+    let body_limit = config.body_limit as usize;
+    let origins = config.cors_origins.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(extractors::json_config(body_limit))
+            .app_data(web::PayloadConfig::default().limit(body_limit))
+            .app_data(extractors::query_config())
+            .app_data(extractors::path_config())
+            .configure(api::routes)
+            .service(web::scope("/api/v1").wrap(cors::operator_api(&origins)).configure(api::v1_routes))
+            .default_service(web::to(fallback::route_not_found))
+            .wrap(fallback::handlers())
+            .wrap(from_fn(request_id::middleware))
+    })
+    .shutdown_timeout(config.shutdown_timeout_secs)
+    .client_request_timeout(Duration::from_secs(10));
+    if let Some(workers) = config.workers {
+        server = server.workers(workers as usize);
+    }
+    let server = server.listen(listener)?.run();
+    Ok(RunningServer { addr, handle: server.handle(), server })
+}
+
+/// `livedesk serve`: start, print where it listens, run until SIGTERM/SIGINT.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let database = DatabaseUrl::parse(&config.database_url())?;
+    let bind = config.bind;
+    let state = build_state(config).await?;
+    let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let running = start(state, listener).map_err(|e| e.to_string())?;
+    tracing::info!(addr = %running.addr, database = %database.redacted(), "livedesk started");
+    println!(
+        "livedesk listening on http://{} (database: {}; API docs: http://{}/docs)",
+        running.addr,
+        database.redacted(),
+        running.addr
+    );
+    running.server.await.map_err(|e| e.to_string())?;
+    tracing::info!("livedesk stopped");
+    Ok(())
+}
+
+/// `livedesk migrate`: apply pending migrations and report them.
+pub fn migrate(config: &Config) -> Result<Vec<String>, String> {
+    config.validate().map_err(|e| e.to_string())?;
+    let url = DatabaseUrl::parse(&config.database_url())?;
+    let db = db::Db::connect(&url, 1)?;
+    let mut conn = db.get_blocking()?;
+    run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))
+}

@@ -1,0 +1,189 @@
+//! Every setting livedesk reads: environment variable, command-line flag and default.
+//! The README's configuration table mirrors this file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// Settings shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address and port the HTTP server listens on.
+    #[arg(long = "bind", env = "LIVEDESK_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+
+    /// Folder for the SQLite database, the generated JWT secret and uploaded files.
+    #[arg(long = "data-dir", env = "LIVEDESK_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    /// Default: a SQLite file `livedesk.db` in the data folder.
+    #[arg(long = "database-url", env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long = "db-pool-size", env = "LIVEDESK_DB_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub db_pool_size: u32,
+
+    /// Secret that signs access tokens (at least 32 characters). If unset, one is generated
+    /// on first start and kept in `<data dir>/jwt_secret` (mode 0600).
+    #[arg(long = "jwt-secret", env = "LIVEDESK_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long = "access-token-ttl", env = "LIVEDESK_ACCESS_TOKEN_TTL", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(10..=86_400), global = true)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of a refresh token, in seconds (each refresh issues a new one).
+    #[arg(long = "refresh-token-ttl", env = "LIVEDESK_REFRESH_TOKEN_TTL", default_value_t = 2_592_000,
+          value_parser = clap::value_parser!(u64).range(60..=31_536_000), global = true)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Log filter, in `tracing` env-filter syntax (e.g. `info`, `livedesk=debug`).
+    #[arg(long = "log-level", env = "RUST_LOG", default_value = "info", global = true)]
+    pub log_level: String,
+
+    /// Log format.
+    #[arg(long = "log-format", env = "LIVEDESK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Origins allowed to call the operator API from a browser, comma-separated
+    /// (e.g. `https://app.example.com`). The widget API accepts any origin.
+    #[arg(long = "cors-origins", env = "LIVEDESK_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Largest accepted JSON request body, in bytes.
+    #[arg(long = "body-limit", env = "LIVEDESK_BODY_LIMIT", default_value_t = 1_048_576,
+          value_parser = clap::value_parser!(u64).range(1024..=104_857_600), global = true)]
+    pub body_limit: u64,
+
+    /// Whether anyone may sign up and create a workspace through the API.
+    #[arg(long = "signup-enabled", env = "LIVEDESK_SIGNUP_ENABLED", default_value_t = true,
+          action = clap::ArgAction::Set, global = true)]
+    pub signup_enabled: bool,
+
+    /// Public base URL of this server, used in invite links, embed snippets and dialog links.
+    /// Default: `http://<bind address>`.
+    #[arg(long = "public-url", env = "LIVEDESK_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Redis URL for fanning realtime events out across several nodes. Without it, events
+    /// stay in this process.
+    #[arg(long = "redis-url", env = "REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+
+    /// HTTP worker threads. Default: the number of CPU cores.
+    #[arg(long = "workers", env = "LIVEDESK_WORKERS",
+          value_parser = clap::value_parser!(u16).range(1..=256), global = true)]
+    pub workers: Option<u16>,
+
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    #[arg(long = "shutdown-timeout", env = "LIVEDESK_SHUTDOWN_TIMEOUT", default_value_t = 30, global = true)]
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A setting that parsed but makes no sense; printed as one line naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {setting}: {reason}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self { setting, reason: reason.into() }
+    }
+}
+
+impl Config {
+    /// The database URL in effect: the configured one or the default SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("livedesk.db").display()),
+        }
+    }
+
+    /// Public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
+    /// Checks what clap cannot: relations and formats beyond a single value.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        crate::db::DatabaseUrl::parse(&self.database_url())
+            .map_err(|reason| ConfigError::new("DATABASE_URL", reason))?;
+        if let Some(secret) = &self.jwt_secret
+            && secret.len() < 32
+        {
+            return Err(ConfigError::new(
+                "LIVEDESK_JWT_SECRET",
+                "must be at least 32 characters long",
+            ));
+        }
+        for origin in &self.cors_origins {
+            let origin = origin.trim();
+            if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(ConfigError::new(
+                    "LIVEDESK_CORS_ORIGINS",
+                    format!("'{origin}' is not an origin like https://app.example.com"),
+                ));
+            }
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::new(
+                "LIVEDESK_PUBLIC_URL",
+                format!("'{url}' must start with http:// or https://"),
+            ));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError::new(
+                "REDIS_URL",
+                "must start with redis:// or rediss://",
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .map_err(|e| ConfigError::new("RUST_LOG", e.to_string()))?;
+        Ok(())
+    }
+
+    /// A configuration for tests and tools: defaults with the given data folder and database.
+    pub fn for_data_dir(data_dir: PathBuf, database_url: Option<String>) -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            config: Config,
+        }
+        // Parse an empty argument list so defaults come from one place; the settings that
+        // would make callers share state are then reset below.
+        let mut config = Only::try_parse_from(["livedesk"])
+            .map(|o| o.config)
+            .expect("defaults parse");
+        config.data_dir = data_dir;
+        config.database_url = database_url;
+        config.jwt_secret = None;
+        config.cors_origins = Vec::new();
+        config.public_url = None;
+        config.redis_url = None;
+        config.signup_enabled = true;
+        config
+    }
+}

@@ -1,0 +1,150 @@
+//! The one place that knows SQLite from PostgreSQL: the connection type, the pool,
+//! migrations and the helpers that keep diesel off the async workers.
+
+mod migrate;
+mod pool;
+pub mod schema;
+mod url;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+
+pub use migrate::{migrations_pending, revert_all_migrations, run_migrations};
+pub use url::DatabaseUrl;
+
+/// A connection to either backend; queries written once run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs backend-specific code without scattering `match` arms:
+/// `db_run!(conn: sqlite { ... } postgres { ... })` rebinds `conn` to the inner connection.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:ident: sqlite $sqlite:block postgres $postgres:block) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($conn) => $sqlite,
+            $crate::db::DbConn::Postgres($conn) => $postgres,
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How long a request waits for a free connection before it is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The connection pool. Every query runs on a blocking thread; the number of blocking jobs
+/// in flight is capped by a semaphore so a burst waits asynchronously instead of piling up
+/// threads that each block on the pool.
+#[derive(Clone)]
+pub struct Db {
+    pool: pool::Pool,
+    permits: Arc<Semaphore>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the pool (creating the SQLite file and its folder when needed).
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self, String> {
+        let backend = match url {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        };
+        let pool = pool::build(url, pool_size, ACQUIRE_TIMEOUT)?;
+        Ok(Self {
+            pool,
+            permits: Arc::new(Semaphore::new(pool_size as usize)),
+            backend,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` with a pooled connection on a blocking thread.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| ApiError::database_unavailable("timed out waiting for a database connection"))?
+            .map_err(|_| ApiError::database_unavailable("database pool closed"))?;
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut conn = pool.get().map_err(|e| {
+                ApiError::database_unavailable(format!("no database connection: {e}"))
+            })?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Like [`Db::run`], inside a write transaction (see [`write_tx`]).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, f)).await
+    }
+
+    /// A connection for synchronous callers (CLI commands, tests); blocks.
+    pub fn get_blocking(&self) -> Result<pool::PooledConn, String> {
+        self.pool.get().map_err(|e| e.to_string())
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+}
+
+/// Runs `f` in a transaction meant to write. On SQLite it starts with `BEGIN IMMEDIATE`, so
+/// the write lock is taken up front and waits on the busy timeout; a deferred transaction that
+/// read first would fail at once when another writer committed in between.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+        DbConn::Postgres(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(err) => {
+            match <DbConn as Connection>::TransactionManager::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+                Err(rollback) => Err(rollback.into()),
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The rules: who may do what and what each action means. REST handlers, WebSocket sessions
+//! and background jobs all call these, so a rule lives in one place.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod operators;

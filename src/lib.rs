@@ -1,0 +1,16 @@
+//! livedesk: a headless live-chat support backend (REST + WebSocket) on SQLite or PostgreSQL.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod pagination;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+pub mod validate;
