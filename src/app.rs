@@ -62,7 +62,9 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<RunningS
             .wrap(from_fn(request_id::middleware))
     })
     .shutdown_timeout(config.shutdown_timeout_secs)
-    .client_request_timeout(Duration::from_secs(10));
+    .client_request_timeout(Duration::from_secs(10))
+    // `serve` handles SIGTERM/SIGINT itself, registered before it announces the address.
+    .disable_signals();
     if let Some(workers) = config.workers {
         server = server.workers(workers as usize);
     }
@@ -74,6 +76,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<RunningS
 pub async fn serve(config: Config) -> Result<(), String> {
     let database = DatabaseUrl::parse(&config.database_url())?;
     let bind = config.bind;
+    let shutdown = shutdown_signal().map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let state = build_state(config).await?;
     let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let running = start(state, listener).map_err(|e| e.to_string())?;
@@ -84,9 +87,38 @@ pub async fn serve(config: Config) -> Result<(), String> {
         database.redacted(),
         running.addr
     );
+    let handle = running.handle.clone();
+    actix_web::rt::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutdown signal received; finishing in-flight requests");
+        handle.stop(true).await;
+    });
     running.server.await.map_err(|e| e.to_string())?;
     tracing::info!("livedesk stopped");
     Ok(())
+}
+
+/// Resolves on the first SIGTERM or SIGINT. Registered eagerly: a signal that arrives right
+/// after start-up must not find the default handler (which would kill the process).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
 
 /// `livedesk migrate`: apply pending migrations and report them.

@@ -129,10 +129,7 @@ impl Config {
         if let Some(secret) = &self.jwt_secret
             && secret.len() < 32
         {
-            return Err(ConfigError::new(
-                "LIVEDESK_JWT_SECRET",
-                "must be at least 32 characters long",
-            ));
+            return Err(ConfigError::new("LIVEDESK_JWT_SECRET", "must be at least 32 characters long"));
         }
         for origin in &self.cors_origins {
             let origin = origin.trim();
@@ -154,10 +151,7 @@ impl Config {
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(ConfigError::new(
-                "REDIS_URL",
-                "must start with redis:// or rediss://",
-            ));
+            return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| ConfigError::new("RUST_LOG", e.to_string()))?;
@@ -174,9 +168,7 @@ impl Config {
         }
         // Parse an empty argument list so defaults come from one place; the settings that
         // would make callers share state are then reset below.
-        let mut config = Only::try_parse_from(["livedesk"])
-            .map(|o| o.config)
-            .expect("defaults parse");
+        let mut config = Only::try_parse_from(["livedesk"]).map(|o| o.config).expect("defaults parse");
         config.data_dir = data_dir;
         config.database_url = database_url;
         config.jwt_secret = None;

@@ -70,14 +70,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-            retry_after: None,
-            internal: None,
-        }
+        Self { status, code, detail: detail.into(), errors: Vec::new(), retry_after: None, internal: None }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -116,11 +109,8 @@ impl ApiError {
 
     /// 422 with one entry per invalid field.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let mut err = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "the request has invalid fields",
-        );
+        let mut err =
+            Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "the request has invalid fields");
         err.errors = errors;
         err
     }
@@ -149,11 +139,7 @@ impl ApiError {
 
     /// 500 whose cause is logged; the body says nothing internal.
     pub fn internal(cause: impl fmt::Display) -> Self {
-        let mut err = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "an unexpected error occurred",
-        );
+        let mut err = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred");
         err.internal = Some(cause.to_string());
         err
     }
@@ -194,10 +180,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(cause) = &self.internal {
-            if self.status.is_server_error() {
-                tracing::error!(code = self.code, cause = %cause, "request failed");
-            }
+        if let Some(cause) = &self.internal
+            && self.status.is_server_error()
+        {
+            tracing::error!(code = self.code, cause = %cause, "request failed");
         }
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE)));
@@ -221,11 +207,8 @@ impl From<diesel::result::Error> for ApiError {
                 Self::database_unavailable(info.message().to_string())
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
-                let mut e = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_busy",
-                    "the database is busy; retry shortly",
-                );
+                let mut e =
+                    Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_busy", "the database is busy; retry shortly");
                 e.retry_after = Some(1);
                 e.internal = Some(info.message().to_string());
                 e
@@ -270,19 +253,15 @@ pub mod extractors {
                     format!("the request body is larger than {limit} bytes"),
                 )
             }
-            JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::validation(vec![FieldError::new(
-                "body",
-                "invalid_value",
-                e.to_string(),
-            )]),
+            JsonPayloadError::Deserialize(e) if e.is_data() => {
+                ApiError::validation(vec![FieldError::new("body", "invalid_value", e.to_string())])
+            }
             JsonPayloadError::Deserialize(e) => {
                 ApiError::bad_request("invalid_json", format!("the request body is not valid JSON: {e}"))
             }
-            JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is too large",
-            ),
+            JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+            }
             _ => ApiError::bad_request("invalid_body", "the request body could not be read"),
         };
         api.into()
@@ -306,5 +285,23 @@ pub mod extractors {
 
     pub fn path_config() -> web::PathConfig {
         web::PathConfig::default().error_handler(path_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_say_nothing_internal() {
+        let err = ApiError::internal("connection to 10.0.0.5 failed: password authentication failed for user x");
+        let body = serde_json::to_string(&err.problem()).unwrap();
+        assert!(!body.contains("10.0.0.5") && !body.contains("password"), "{body}");
+        assert_eq!(err.problem().code, "internal_error");
+        let unavailable = ApiError::database_unavailable("pool timed out at db.internal:5432");
+        let response = unavailable.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+        assert!(!serde_json::to_string(&unavailable.problem()).unwrap().contains("db.internal"));
     }
 }

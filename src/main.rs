@@ -106,7 +106,9 @@ fn create_workspace(
     v.text("--name", name, domain::accounts::MAX_NAME_CHARS);
     v.email("--email", email);
     v.text("--display-name", &display_name, domain::accounts::MAX_NAME_CHARS);
-    let problems = |e: livedesk::error::ApiError| e.problem().errors.iter().map(|f| format!("{} {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
+    let problems = |e: livedesk::error::ApiError| {
+        e.problem().errors.iter().map(|f| format!("{} {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+    };
     v.finish().map_err(problems)?;
     auth::password::validate("password", &password).map_err(problems)?;
 
@@ -117,7 +119,14 @@ fn create_workspace(
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let hash = runtime.block_on(auth::password::hash(password)).map_err(|e| e.to_string())?;
     let (workspace, operator) = db::write_tx(&mut conn, |conn| {
-        domain::accounts::insert_workspace_with_owner(conn, name.trim(), email.trim(), display_name.trim(), &hash, livedesk::time::now_ms())
+        domain::accounts::insert_workspace_with_owner(
+            conn,
+            name.trim(),
+            email.trim(),
+            display_name.trim(),
+            &hash,
+            livedesk::time::now_ms(),
+        )
     })
     .map_err(|e| e.to_string())?;
     println!(

@@ -28,10 +28,7 @@ impl PageParams {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(ApiError::bad_request(
-                "invalid_query",
-                format!("limit must be between 1 and {MAX_LIMIT}"),
-            )),
+            Some(_) => Err(ApiError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_LIMIT}"))),
         }
     }
 
@@ -68,11 +65,8 @@ pub fn decode(cursor: &str, parts: usize) -> ApiResult<Vec<i64>> {
     let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let values: Vec<i64> = text
-        .split('.')
-        .map(|p| p.parse::<i64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| invalid())?;
+    let values: Vec<i64> =
+        text.split('.').map(|p| p.parse::<i64>()).collect::<Result<_, _>>().map_err(|_| invalid())?;
     if values.len() != parts {
         return Err(invalid());
     }

@@ -95,7 +95,11 @@ pub async fn list(
         (status = 403, description = "Not an admin, or a role above the creator's", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, auth: Auth, body: web::Json<CreateApiKeyRequest>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<CreateApiKeyRequest>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let input = NewKeyInput {
         name: b.name,

@@ -98,7 +98,11 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
         (status = 403, description = "Sign-up is switched off (`signup_disabled`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(()))]
-pub async fn signup(state: web::Data<AppState>, req: HttpRequest, body: web::Json<SignupRequest>) -> ApiResult<HttpResponse> {
+pub async fn signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<SignupRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let input = Signup {
         workspace_name: body.workspace_name,
@@ -119,7 +123,11 @@ pub async fn signup(state: web::Data<AppState>, req: HttpRequest, body: web::Jso
         (status = 409, description = "The email belongs to several workspaces; send `workspace` (`workspace_required`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(()))]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let input = Login { email: body.email, password: body.password, workspace: body.workspace };
     let grant = accounts::login(&state, input, user_agent(&req)).await?;
@@ -177,7 +185,11 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
         (status = 403, description = "The account is deactivated (`account_deactivated`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(()))]
-pub async fn set_password(state: web::Data<AppState>, req: HttpRequest, body: web::Json<SetPasswordRequest>) -> ApiResult<HttpResponse> {
+pub async fn set_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<SetPasswordRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let grant = accounts::set_password_with_token(&state, body.token, body.password, user_agent(&req)).await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(grant)))

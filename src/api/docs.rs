@@ -5,9 +5,7 @@ use actix_web::{HttpResponse, http::header};
 use super::openapi;
 
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(openapi::spec_json())
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "application/json")).body(openapi::spec_json())
 }
 
 pub async fn docs_page() -> HttpResponse {

@@ -92,7 +92,11 @@ pub async fn get_me(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Js
         (status = 409, description = "Email already used in the workspace (`email_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn update_me(state: web::Data<AppState>, auth: Auth, body: web::Json<UpdateProfileRequest>) -> ApiResult<web::Json<OperatorView>> {
+pub async fn update_me(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<UpdateProfileRequest>,
+) -> ApiResult<web::Json<OperatorView>> {
     let changes = body.into_inner().into_changes();
     let updated = operators::update(&state, &auth, auth.operator_id, changes, Default::default()).await?;
     Ok(web::Json(updated.into()))
@@ -103,7 +107,11 @@ pub async fn update_me(state: web::Data<AppState>, auth: Auth, body: web::Json<U
     request_body = ChangePasswordRequest,
     responses((status = 204, description = "Password changed")),
     security(("bearer" = [])))]
-pub async fn change_password(state: web::Data<AppState>, auth: Auth, body: web::Json<ChangePasswordRequest>) -> ApiResult<HttpResponse> {
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     accounts::change_password(&state, &auth, body.current_password, body.new_password).await?;
     Ok(HttpResponse::NoContent().finish())

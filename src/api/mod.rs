@@ -32,10 +32,7 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/me/password").post(me::change_password))
         .service(web::resource("/operators").get(operators::list).post(operators::invite))
         .service(
-            web::resource("/operators/{id}")
-                .get(operators::get)
-                .patch(operators::update)
-                .delete(operators::remove),
+            web::resource("/operators/{id}").get(operators::get).patch(operators::update).delete(operators::remove),
         )
         .service(web::resource("/operators/{id}/password-link").post(operators::password_link))
         .service(web::resource("/api-keys").get(api_keys::list).post(api_keys::create))

@@ -60,9 +60,8 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut bearer = Http::new(HttpAuthScheme::Bearer);
         bearer.bearer_format = Some("JWT access token, or API key (ldk_...)".into());
-        bearer.description = Some(
-            "An operator's access token from /api/v1/auth/login, or an API key from /api/v1/api-keys.".into(),
-        );
+        bearer.description =
+            Some("An operator's access token from /api/v1/auth/login, or an API key from /api/v1/api-keys.".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
     }
 }
@@ -86,22 +85,31 @@ pub fn spec_json() -> &'static str {
 }
 
 const SHARED: &[(&str, &str, &str)] = &[
-    ("BadRequest", "400", "Malformed request: invalid JSON (`invalid_json`), query (`invalid_query`), path (`invalid_path`) or cursor (`invalid_cursor`)"),
-    ("Unauthorized", "401", "Missing, invalid, expired or revoked credentials (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`, `invalid_credentials`, `refresh_token_reused`)"),
+    (
+        "BadRequest",
+        "400",
+        "Malformed request: invalid JSON (`invalid_json`), query (`invalid_query`), path (`invalid_path`) or cursor (`invalid_cursor`)",
+    ),
+    (
+        "Unauthorized",
+        "401",
+        "Missing, invalid, expired or revoked credentials (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`, `invalid_credentials`, `refresh_token_reused`)",
+    ),
     ("NotFound", "404", "No such resource in the caller's workspace (`not_found`)"),
     ("PayloadTooLarge", "413", "The body is larger than the configured limit (`payload_too_large`)"),
     ("UnsupportedMediaType", "415", "The body is not `application/json` (`unsupported_media_type`)"),
     ("ValidationFailed", "422", "Fields with invalid values, listed in `errors` (`validation_failed`)"),
     ("InternalError", "500", "Unexpected failure; the body says nothing internal (`internal_error`)"),
-    ("Unavailable", "503", "The database is unreachable or busy; retry after `Retry-After` seconds (`database_unavailable`, `database_busy`)"),
+    (
+        "Unavailable",
+        "503",
+        "The database is unreachable or busy; retry after `Retry-After` seconds (`database_unavailable`, `database_busy`)",
+    ),
 ];
 
 fn add_shared_responses(doc: &mut Value) {
-    let responses = doc["components"]
-        .as_object_mut()
-        .expect("components exist")
-        .entry("responses")
-        .or_insert_with(|| json!({}));
+    let responses =
+        doc["components"].as_object_mut().expect("components exist").entry("responses").or_insert_with(|| json!({}));
     for (name, _, description) in SHARED {
         responses[*name] = json!({
             "description": description,
@@ -133,9 +141,8 @@ fn shared_for(path: &str, op: &Value) -> Vec<&'static str> {
     if path.starts_with("/api/v1") {
         wanted.push("Unavailable");
     }
-    let authenticated = op["security"]
-        .as_array()
-        .is_some_and(|reqs| reqs.iter().any(|r| r.as_object().is_some_and(|o| !o.is_empty())));
+    let authenticated =
+        op["security"].as_array().is_some_and(|reqs| reqs.iter().any(|r| r.as_object().is_some_and(|o| !o.is_empty())));
     if authenticated {
         wanted.push("Unauthorized");
     }

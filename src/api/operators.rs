@@ -110,7 +110,11 @@ pub async fn list(
         (status = 409, description = "Email already used in the workspace (`email_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn invite(state: web::Data<AppState>, auth: Auth, body: web::Json<InviteOperatorRequest>) -> ApiResult<HttpResponse> {
+pub async fn invite(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<InviteOperatorRequest>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let input = NewOperatorInput {
         email: b.email,

@@ -65,12 +65,14 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => {
-                    ApiError::unauthorized("token_expired", "the access token has expired; refresh it")
+        let data =
+            jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).map_err(|e| {
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => {
+                        ApiError::unauthorized("token_expired", "the access token has expired; refresh it")
+                    }
+                    _ => ApiError::unauthorized("invalid_token", "the access token is not valid"),
                 }
-                _ => ApiError::unauthorized("invalid_token", "the access token is not valid"),
             })?;
         if data.claims.typ != ACCESS || data.claims.operator_id().is_none() {
             return Err(ApiError::unauthorized("invalid_token", "the access token is not valid"));
@@ -92,8 +94,7 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> Resul
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create data folder {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create data folder {}: {e}", data_dir.display()))?;
     let secret = hex::encode(super::secret::random_bytes::<32>());
     write_private(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(secret.into_bytes())

@@ -1,7 +1,7 @@
 //! Password hashing with argon2id (OWASP-recommended default parameters).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -19,11 +19,7 @@ pub fn validate(field: &str, password: &str) -> ApiResult<()> {
         ));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::invalid_field(
-            field,
-            "too_long",
-            format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
-        ));
+        return Err(ApiError::invalid_field(field, "too_long", format!("must be at most {MAX_PASSWORD_BYTES} bytes")));
     }
     Ok(())
 }
@@ -32,10 +28,7 @@ pub fn validate(field: &str, password: &str) -> ApiResult<()> {
 pub async fn hash(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(ApiError::internal)
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
     })
     .await
     .map_err(ApiError::internal)?

@@ -65,11 +65,7 @@ impl Db {
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
         let pool = pool::build(url, pool_size, ACQUIRE_TIMEOUT)?;
-        Ok(Self {
-            pool,
-            permits: Arc::new(Semaphore::new(pool_size as usize)),
-            backend,
-        })
+        Ok(Self { pool, permits: Arc::new(Semaphore::new(pool_size as usize)), backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -89,9 +85,8 @@ impl Db {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut conn = pool.get().map_err(|e| {
-                ApiError::database_unavailable(format!("no database connection: {e}"))
-            })?;
+            let mut conn =
+                pool.get().map_err(|e| ApiError::database_unavailable(format!("no database connection: {e}")))?;
             f(&mut conn)
         })
         .await
@@ -140,11 +135,9 @@ where
             <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)
         }
-        Err(err) => {
-            match <DbConn as Connection>::TransactionManager::rollback_transaction(conn) {
-                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
-                Err(rollback) => Err(rollback.into()),
-            }
-        }
+        Err(err) => match <DbConn as Connection>::TransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }

@@ -78,8 +78,7 @@ pub fn build(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Pool, St
         && let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create database folder {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create database folder {}: {e}", dir.display()))?;
     }
     let manager = Manager { url: url.clone() };
     // Fail fast with the real reason when the database cannot be reached at all.

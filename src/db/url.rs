@@ -16,13 +16,10 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_string()));
         }
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or_else(|| {
-                let scheme = url.split(':').next().unwrap_or_default();
-                format!("unsupported scheme '{scheme}' (use sqlite://<file> or postgres://...)")
-            })?;
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or_else(|| {
+            let scheme = url.split(':').next().unwrap_or_default();
+            format!("unsupported scheme '{scheme}' (use sqlite://<file> or postgres://...)")
+        })?;
         if path.is_empty() {
             return Err("a sqlite:// URL needs a file path".into());
         }
@@ -67,18 +64,9 @@ mod tests {
 
     #[test]
     fn schemes() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
-            DatabaseUrl::Sqlite("data/x.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:/abs/x.db").unwrap(),
-            DatabaseUrl::Sqlite("/abs/x.db".into())
-        );
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
-            DatabaseUrl::Postgres(_)
-        ));
+        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:/abs/x.db").unwrap(), DatabaseUrl::Sqlite("/abs/x.db".into()));
+        assert!(matches!(DatabaseUrl::parse("postgresql://u@h/db").unwrap(), DatabaseUrl::Postgres(_)));
         assert!(DatabaseUrl::parse("mysql://h/db").unwrap_err().contains("mysql"));
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }

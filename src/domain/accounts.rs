@@ -100,10 +100,7 @@ pub struct Login {
 
 pub async fn login(state: &AppState, input: Login, user_agent: Option<String>) -> ApiResult<Grant> {
     let email = normalize_email(&input.email);
-    let candidates = state
-        .db
-        .run(move |conn| Ok(store::operators::find_by_email(conn, &email)?))
-        .await?;
+    let candidates = state.db.run(move |conn| Ok(store::operators::find_by_email(conn, &email)?)).await?;
     let candidates: Vec<_> = candidates
         .into_iter()
         .filter(|(_, ws)| input.workspace.as_deref().is_none_or(|slug| ws.slug == slug))
@@ -128,10 +125,7 @@ pub async fn login(state: &AppState, input: Login, user_agent: Option<String>) -
             let slugs: Vec<_> = matched.iter().map(|(_, ws)| ws.slug.clone()).collect();
             return Err(ApiError::conflict(
                 "workspace_required",
-                format!(
-                    "this email belongs to several workspaces; send `workspace` with one of: {}",
-                    slugs.join(", ")
-                ),
+                format!("this email belongs to several workspaces; send `workspace` with one of: {}", slugs.join(", ")),
             ));
         }
     };
@@ -140,10 +134,8 @@ pub async fn login(state: &AppState, input: Login, user_agent: Option<String>) -
     }
     let refresh_ttl_ms = refresh_ttl_ms(state);
     let op = operator.clone();
-    let (session_id, refresh_token) = state
-        .db
-        .write(move |conn| open_session(conn, &op, user_agent.as_deref(), now_ms(), refresh_ttl_ms))
-        .await?;
+    let (session_id, refresh_token) =
+        state.db.write(move |conn| open_session(conn, &op, user_agent.as_deref(), now_ms(), refresh_ttl_ms)).await?;
     Ok(grant(state, operator, workspace, session_id, refresh_token))
 }
 
@@ -227,14 +219,16 @@ pub async fn logout_session(state: &AppState, principal: &Principal) -> ApiResul
             "API keys do not log out; revoke them through /api/v1/api-keys",
         ));
     };
-    state
-        .db
-        .write(move |conn| Ok(sessions::revoke(conn, session_id, "logout", now_ms())?))
-        .await
+    state.db.write(move |conn| Ok(sessions::revoke(conn, session_id, "logout", now_ms())?)).await
 }
 
 /// Sets a password from an invite or password-reset link and signs the operator in.
-pub async fn set_password_with_token(state: &AppState, token: String, new_password: String, user_agent: Option<String>) -> ApiResult<Grant> {
+pub async fn set_password_with_token(
+    state: &AppState,
+    token: String,
+    new_password: String,
+    user_agent: Option<String>,
+) -> ApiResult<Grant> {
     password::validate("password", &new_password)?;
     let hash = password::hash(new_password).await?;
     let token_hash = secret::hash(&token);
@@ -249,7 +243,10 @@ pub async fn set_password_with_token(state: &AppState, token: String, new_passwo
                 return Err(invalid());
             }
             if row.expires_at <= now {
-                return Err(ApiError::unauthorized("token_expired", "the link has expired; ask an admin for a new one"));
+                return Err(ApiError::unauthorized(
+                    "token_expired",
+                    "the link has expired; ask an admin for a new one",
+                ));
             }
             let operator = store::operators::find(conn, row.workspace_id, row.operator_id)?.ok_or_else(invalid)?;
             if !operator.active {
@@ -270,7 +267,12 @@ pub async fn set_password_with_token(state: &AppState, token: String, new_passwo
 }
 
 /// Changes the caller's own password; other sessions end, the current one stays.
-pub async fn change_password(state: &AppState, principal: &Principal, current: String, new_password: String) -> ApiResult<()> {
+pub async fn change_password(
+    state: &AppState,
+    principal: &Principal,
+    current: String,
+    new_password: String,
+) -> ApiResult<()> {
     password::validate("new_password", &new_password)?;
     let (ws, id) = (principal.workspace_id, principal.operator_id);
     let operator = state
@@ -294,16 +296,18 @@ pub async fn change_password(state: &AppState, principal: &Principal, current: S
 }
 
 fn set_password_hash(conn: &mut DbConn, operator: &OperatorRow, hash: String, now: i64) -> ApiResult<OperatorRow> {
-    let changes = OperatorChanges {
-        password_hash: Some(Some(hash)),
-        updated_at: Some(now),
-        ..Default::default()
-    };
+    let changes = OperatorChanges { password_hash: Some(Some(hash)), updated_at: Some(now), ..Default::default() };
     Ok(store::operators::update(conn, operator.workspace_id, operator.id, &changes)?)
 }
 
 /// A new session with its first refresh token.
-fn open_session(conn: &mut DbConn, operator: &OperatorRow, user_agent: Option<&str>, now: i64, ttl_ms: i64) -> ApiResult<(i64, String)> {
+fn open_session(
+    conn: &mut DbConn,
+    operator: &OperatorRow,
+    user_agent: Option<&str>,
+    now: i64,
+    ttl_ms: i64,
+) -> ApiResult<(i64, String)> {
     let user_agent = user_agent.map(|ua| ua.chars().take(300).collect::<String>());
     let session_id = sessions::create(conn, operator.workspace_id, operator.id, user_agent.as_deref(), now)?;
     let token = secret::generate(REFRESH_TOKEN_PREFIX);
@@ -311,7 +315,13 @@ fn open_session(conn: &mut DbConn, operator: &OperatorRow, user_agent: Option<&s
     Ok((session_id, token))
 }
 
-fn grant(state: &AppState, operator: OperatorRow, workspace: WorkspaceRow, session_id: i64, refresh_token: String) -> Grant {
+fn grant(
+    state: &AppState,
+    operator: OperatorRow,
+    workspace: WorkspaceRow,
+    session_id: i64,
+    refresh_token: String,
+) -> Grant {
     let now_secs = now_ms() / SECOND_MS;
     Grant {
         access_token: state.jwt.issue(operator.id, operator.workspace_id, session_id, now_secs),

@@ -24,12 +24,7 @@ pub async fn create(state: &AppState, principal: &Principal, input: NewKeyInput)
     let now = now_ms();
     let mut v = Validator::new();
     v.text("name", &input.name, 100);
-    v.check(
-        input.expires_at.is_none_or(|at| at > now),
-        "expires_at",
-        "in_past",
-        "must be in the future",
-    );
+    v.check(input.expires_at.is_none_or(|at| at > now), "expires_at", "in_past", "must be in the future");
     v.finish()?;
     let secret = secret::generate(API_KEY_PREFIX);
     let hash = secret::hash(&secret);
@@ -56,15 +51,17 @@ pub async fn create(state: &AppState, principal: &Principal, input: NewKeyInput)
     Ok((row, secret))
 }
 
-pub async fn list(state: &AppState, principal: &Principal, include_revoked: bool, page: PageParams) -> ApiResult<Page<ApiKeyRow>> {
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    include_revoked: bool,
+    page: PageParams,
+) -> ApiResult<Page<ApiKeyRow>> {
     principal.require_admin()?;
     let limit = page.limit()?;
     let after = page.cursor(1)?.map(|c| c[0]);
     let ws = principal.workspace_id;
-    let rows = state
-        .db
-        .run(move |conn| Ok(api_keys::list(conn, ws, include_revoked, after, limit)?))
-        .await?;
+    let rows = state.db.run(move |conn| Ok(api_keys::list(conn, ws, include_revoked, after, limit)?)).await?;
     Ok(Page::from_rows(rows, limit, |r| vec![r.id], |r| r))
 }
 

@@ -20,23 +20,22 @@ pub const LINK_TOKEN_PREFIX: &str = "ldi";
 /// How long an invite or password-reset link stays valid.
 pub const LINK_TTL_MS: i64 = 7 * DAY_MS;
 
-pub async fn list(state: &AppState, principal: &Principal, filter: ListFilter, page: PageParams) -> ApiResult<Page<OperatorRow>> {
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    filter: ListFilter,
+    page: PageParams,
+) -> ApiResult<Page<OperatorRow>> {
     let limit = page.limit()?;
     let after = page.cursor(1)?.map(|c| c[0]);
     let ws = principal.workspace_id;
-    let rows = state
-        .db
-        .run(move |conn| Ok(store::operators::list(conn, ws, &filter, after, limit)?))
-        .await?;
+    let rows = state.db.run(move |conn| Ok(store::operators::list(conn, ws, &filter, after, limit)?)).await?;
     Ok(Page::from_rows(rows, limit, |r| vec![r.id], |r| r))
 }
 
 pub async fn get(state: &AppState, principal: &Principal, id: i64) -> ApiResult<OperatorRow> {
     let ws = principal.workspace_id;
-    state
-        .db
-        .run(move |conn| store::operators::find(conn, ws, id)?.ok_or_else(|| ApiError::not_found("operator")))
-        .await
+    state.db.run(move |conn| store::operators::find(conn, ws, id)?.ok_or_else(|| ApiError::not_found("operator"))).await
 }
 
 pub struct NewOperatorInput {
@@ -55,7 +54,11 @@ pub struct LinkToken {
 }
 
 /// Invites an operator: created without a password, with a one-time link to set one.
-pub async fn invite(state: &AppState, principal: &Principal, input: NewOperatorInput) -> ApiResult<(OperatorRow, LinkToken)> {
+pub async fn invite(
+    state: &AppState,
+    principal: &Principal,
+    input: NewOperatorInput,
+) -> ApiResult<(OperatorRow, LinkToken)> {
     principal.require_admin()?;
     if input.role == Role::SuperAdmin && principal.role < Role::SuperAdmin {
         return Err(ApiError::forbidden("only a super admin can create a super admin"));
@@ -112,17 +115,20 @@ pub async fn issue_password_link(state: &AppState, principal: &Principal, id: i6
             if !target.active {
                 return Err(ApiError::conflict("operator_deactivated", "reactivate the operator first"));
             }
-            let purpose = if target.password_hash.is_none() {
-                operator_tokens::INVITE
-            } else {
-                operator_tokens::PASSWORD_RESET
-            };
+            let purpose =
+                if target.password_hash.is_none() { operator_tokens::INVITE } else { operator_tokens::PASSWORD_RESET };
             issue_link(conn, &target, purpose, actor.operator_id, now)
         })
         .await
 }
 
-fn issue_link(conn: &mut DbConn, operator: &OperatorRow, purpose: &'static str, by: i64, now: i64) -> ApiResult<LinkToken> {
+fn issue_link(
+    conn: &mut DbConn,
+    operator: &OperatorRow,
+    purpose: &'static str,
+    by: i64,
+    now: i64,
+) -> ApiResult<LinkToken> {
     operator_tokens::expire_unused(conn, operator.id, now)?;
     let token = secret::generate(LINK_TOKEN_PREFIX);
     let expires_at = now + LINK_TTL_MS;
@@ -241,10 +247,7 @@ fn guard_admin_on_super_admin(actor: &Principal, target: &OperatorRow) -> ApiRes
 fn ensure_another_super_admin(conn: &mut DbConn, target: &OperatorRow, now: i64) -> ApiResult<()> {
     store::workspaces::lock(conn, target.workspace_id, now)?;
     if store::operators::count_other_super_admins(conn, target.workspace_id, target.id)? == 0 {
-        return Err(ApiError::conflict(
-            "last_super_admin",
-            "the workspace needs at least one active super admin",
-        ));
+        return Err(ApiError::conflict("last_super_admin", "the workspace needs at least one active super admin"));
     }
     Ok(())
 }

@@ -34,13 +34,16 @@ pub struct NewApiKey<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewApiKey<'_>) -> QueryResult<ApiKeyRow> {
-    diesel::insert_into(api_keys::table)
-        .values(new)
-        .returning(api_keys::all_columns)
-        .get_result(conn)
+    diesel::insert_into(api_keys::table).values(new).returning(api_keys::all_columns).get_result(conn)
 }
 
-pub fn list(conn: &mut DbConn, workspace_id: i64, include_revoked: bool, after_id: Option<i64>, limit: i64) -> QueryResult<Vec<ApiKeyRow>> {
+pub fn list(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    include_revoked: bool,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<ApiKeyRow>> {
     let mut query = api_keys::table.filter(api_keys::workspace_id.eq(workspace_id)).into_boxed();
     if !include_revoked {
         query = query.filter(api_keys::revoked_at.is_null());
@@ -52,11 +55,7 @@ pub fn list(conn: &mut DbConn, workspace_id: i64, include_revoked: bool, after_i
 }
 
 pub fn find(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Option<ApiKeyRow>> {
-    api_keys::table
-        .filter(api_keys::id.eq(id))
-        .filter(api_keys::workspace_id.eq(workspace_id))
-        .first(conn)
-        .optional()
+    api_keys::table.filter(api_keys::id.eq(id)).filter(api_keys::workspace_id.eq(workspace_id)).first(conn).optional()
 }
 
 pub fn revoke(conn: &mut DbConn, workspace_id: i64, id: i64, now: i64) -> QueryResult<()> {
@@ -74,9 +73,7 @@ pub fn revoke(conn: &mut DbConn, workspace_id: i64, id: i64, now: i64) -> QueryR
 /// Revokes every key acting as this operator (when it is deactivated or deleted).
 pub fn revoke_for_operator(conn: &mut DbConn, operator_id: i64, now: i64) -> QueryResult<()> {
     diesel::update(
-        api_keys::table
-            .filter(api_keys::operator_id.eq(operator_id))
-            .filter(api_keys::revoked_at.is_null()),
+        api_keys::table.filter(api_keys::operator_id.eq(operator_id)).filter(api_keys::revoked_at.is_null()),
     )
     .set(api_keys::revoked_at.eq(now))
     .execute(conn)?;

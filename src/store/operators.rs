@@ -66,10 +66,7 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewOperator<'_>) -> QueryResult<OperatorRow> {
-    diesel::insert_into(operators::table)
-        .values(new)
-        .returning(operators::all_columns)
-        .get_result(conn)
+    diesel::insert_into(operators::table).values(new).returning(operators::all_columns).get_result(conn)
 }
 
 /// A live (not deleted) operator of the workspace.
@@ -164,14 +161,10 @@ pub fn escape_like(text: &str) -> String {
 }
 
 pub fn update(conn: &mut DbConn, workspace_id: i64, id: i64, changes: &OperatorChanges) -> QueryResult<OperatorRow> {
-    diesel::update(
-        operators::table
-            .filter(operators::id.eq(id))
-            .filter(operators::workspace_id.eq(workspace_id)),
-    )
-    .set(changes)
-    .returning(operators::all_columns)
-    .get_result(conn)
+    diesel::update(operators::table.filter(operators::id.eq(id)).filter(operators::workspace_id.eq(workspace_id)))
+        .set(changes)
+        .returning(operators::all_columns)
+        .get_result(conn)
 }
 
 /// Active super admins of the workspace other than `except_id`.

@@ -28,7 +28,13 @@ pub struct RefreshTokenRow {
     pub used_at: Option<i64>,
 }
 
-pub fn create(conn: &mut DbConn, workspace_id: i64, operator_id: i64, user_agent: Option<&str>, now: i64) -> QueryResult<i64> {
+pub fn create(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    operator_id: i64,
+    user_agent: Option<&str>,
+    now: i64,
+) -> QueryResult<i64> {
     diesel::insert_into(auth_sessions::table)
         .values((
             auth_sessions::workspace_id.eq(workspace_id),
@@ -40,7 +46,13 @@ pub fn create(conn: &mut DbConn, workspace_id: i64, operator_id: i64, user_agent
         .get_result(conn)
 }
 
-pub fn insert_refresh_token(conn: &mut DbConn, session_id: i64, token_hash: &str, now: i64, expires_at: i64) -> QueryResult<()> {
+pub fn insert_refresh_token(
+    conn: &mut DbConn,
+    session_id: i64,
+    token_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::session_id.eq(session_id),
@@ -77,7 +89,13 @@ pub fn revoke(conn: &mut DbConn, session_id: i64, reason: &str, now: i64) -> Que
 }
 
 /// Revokes every session of an operator, optionally keeping one (the caller's own).
-pub fn revoke_all_for_operator(conn: &mut DbConn, operator_id: i64, keep: Option<i64>, reason: &str, now: i64) -> QueryResult<usize> {
+pub fn revoke_all_for_operator(
+    conn: &mut DbConn,
+    operator_id: i64,
+    keep: Option<i64>,
+    reason: &str,
+    now: i64,
+) -> QueryResult<usize> {
     diesel::update(
         auth_sessions::table
             .filter(auth_sessions::operator_id.eq(operator_id))
