@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::jwt::{self, JwtKeys};
 use crate::config::Config;
+use crate::db::group_commit::GroupCommit;
 use crate::db::{DatabaseUrl, Db, run_migrations};
 use crate::error::extractors;
 use crate::http::{cors, fallback, request_id};
@@ -31,7 +32,8 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     .map_err(|e| e.to_string())??;
     let secret = jwt::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
     let jwt = JwtKeys::new(&secret, config.access_token_ttl_secs);
-    Ok(AppState { config: Arc::new(config), db, jwt })
+    let writer = GroupCommit::start(db.clone());
+    Ok(AppState { config: Arc::new(config), db, jwt, writer })
 }
 
 /// A server that is accepting connections.
@@ -56,6 +58,8 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<RunningS
             .app_data(extractors::query_config())
             .app_data(extractors::path_config())
             .configure(api::routes)
+            // The widget runs on customers' sites: any origin may call it (tokens, no cookies).
+            .service(web::scope("/api/v1/widget").wrap(cors::widget_api()).configure(api::widget_routes))
             .service(web::scope("/api/v1").wrap(cors::operator_api(&origins)).configure(api::v1_routes))
             .default_service(web::to(fallback::route_not_found))
             .wrap(fallback::handlers())

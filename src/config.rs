@@ -70,6 +70,15 @@ pub struct Config {
     #[arg(long = "public-url", env = "LIVEDESK_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Link to a dialog, for operators' apps: `{id}` and `{session_id}` are replaced.
+    /// Default: `<public url>/api/v1/dialogs/{id}`.
+    #[arg(long = "dialog-link-template", env = "LIVEDESK_DIALOG_LINK_TEMPLATE", global = true)]
+    pub dialog_link_template: Option<String>,
+
+    /// Script the embed snippet loads (the widget frontend). Default: `<public url>/widget.js`.
+    #[arg(long = "widget-script-url", env = "LIVEDESK_WIDGET_SCRIPT_URL", global = true)]
+    pub widget_script_url: Option<String>,
+
     /// Redis URL for fanning realtime events out across several nodes. Without it, events
     /// stay in this process.
     #[arg(long = "redis-url", env = "REDIS_URL", global = true)]
@@ -122,6 +131,17 @@ impl Config {
         }
     }
 
+    pub fn dialog_link(&self, id: i64, session_id: &str) -> String {
+        match &self.dialog_link_template {
+            Some(t) => t.replace("{id}", &id.to_string()).replace("{session_id}", session_id),
+            None => format!("{}/api/v1/dialogs/{id}", self.public_url()),
+        }
+    }
+
+    pub fn widget_script_url(&self) -> String {
+        self.widget_script_url.clone().unwrap_or_else(|| format!("{}/widget.js", self.public_url()))
+    }
+
     /// Checks what clap cannot: relations and formats beyond a single value.
     pub fn validate(&self) -> Result<(), ConfigError> {
         crate::db::DatabaseUrl::parse(&self.database_url())
@@ -147,6 +167,16 @@ impl Config {
                 "LIVEDESK_PUBLIC_URL",
                 format!("'{url}' must start with http:// or https://"),
             ));
+        }
+        for (setting, value) in [
+            ("LIVEDESK_DIALOG_LINK_TEMPLATE", &self.dialog_link_template),
+            ("LIVEDESK_WIDGET_SCRIPT_URL", &self.widget_script_url),
+        ] {
+            if let Some(url) = value
+                && !crate::validate::is_http_url(url)
+            {
+                return Err(ConfigError::new(setting, format!("'{url}' must be an http:// or https:// URL")));
+            }
         }
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
@@ -175,6 +205,8 @@ impl Config {
         config.cors_origins = Vec::new();
         config.public_url = None;
         config.redis_url = None;
+        config.dialog_link_template = None;
+        config.widget_script_url = None;
         config.signup_enabled = true;
         config
     }

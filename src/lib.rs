@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod model;
 pub mod pagination;
 pub mod state;
 pub mod store;

@@ -56,6 +56,12 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+    }
+}
+
 pub fn encode(parts: &[i64]) -> String {
     let text = parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(".");
     URL_SAFE_NO_PAD.encode(text)

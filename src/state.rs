@@ -5,10 +5,13 @@ use std::sync::Arc;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::group_commit::GroupCommit;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub jwt: JwtKeys,
+    /// Group-commit writer for messages.
+    pub writer: GroupCommit,
 }

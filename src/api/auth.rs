@@ -5,10 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::views::{OperatorView, WorkspaceView};
+use super::optional_json::OptionalJson;
 use crate::auth::extract::{authenticate, bearer_token};
 use crate::domain::accounts::{self, Grant, Login, Signup};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::model::operator::{OperatorView, WorkspaceView};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -150,26 +151,14 @@ pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>
     request_body(content = Option<LogoutRequest>, description = "Optional; without a body the Bearer token's session ends"),
     responses((status = 204, description = "Signed out")),
     security(("bearer" = []), ()))]
-pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
-    if !body.is_empty() {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if !is_json {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "the request body must be sent as Content-Type: application/json",
-            ));
-        }
-        let parsed: LogoutRequest = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request("invalid_json", format!("the request body is not valid JSON: {e}")))?;
-        if let Some(token) = parsed.refresh_token {
-            accounts::logout_refresh_token(&state, token).await?;
-            return Ok(HttpResponse::NoContent().finish());
-        }
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: OptionalJson<LogoutRequest>,
+) -> ApiResult<HttpResponse> {
+    if let Some(token) = body.into_inner().and_then(|b| b.refresh_token) {
+        accounts::logout_refresh_token(&state, token).await?;
+        return Ok(HttpResponse::NoContent().finish());
     }
     let principal = authenticate(&state, &bearer_token(&req)?).await?;
     accounts::logout_session(&state, &principal).await?;

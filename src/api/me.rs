@@ -4,11 +4,12 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::views::{OperatorView, WorkspaceView, double_option};
+use super::patch::double_option;
 use crate::auth::Auth;
 use crate::auth::extract::Credential;
 use crate::domain::{accounts, operators};
 use crate::error::{ApiError, ApiResult};
+use crate::model::operator::{OperatorView, WorkspaceView};
 use crate::state::AppState;
 use crate::store;
 

@@ -3,12 +3,19 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod chats;
+pub mod dialogs;
 pub mod docs;
 pub mod health;
 pub mod me;
 pub mod openapi;
 pub mod operators;
-pub mod views;
+pub mod optional_json;
+pub mod patch;
+pub mod saved_replies;
+pub mod tags;
+pub mod visitors;
+pub mod widget;
 
 use actix_web::web;
 
@@ -36,5 +43,47 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/operators/{id}/password-link").post(operators::password_link))
         .service(web::resource("/api-keys").get(api_keys::list).post(api_keys::create))
-        .service(web::resource("/api-keys/{id}").delete(api_keys::revoke));
+        .service(web::resource("/api-keys/{id}").delete(api_keys::revoke))
+        .service(web::resource("/chats").get(chats::list).post(chats::create))
+        .service(web::resource("/chats/{id}").get(chats::get).patch(chats::update).delete(chats::delete))
+        .service(web::resource("/chats/{id}/embed").get(chats::embed))
+        .service(web::resource("/dialogs").get(dialogs::list).post(dialogs::create))
+        .service(web::resource("/dialogs/{id}").get(dialogs::get))
+        .service(web::resource("/dialogs/{id}/assign").post(dialogs::assign))
+        .service(web::resource("/dialogs/{id}/close").post(dialogs::close))
+        .service(web::resource("/dialogs/{id}/reopen").post(dialogs::reopen))
+        .service(web::resource("/dialogs/{id}/read").post(dialogs::read))
+        .service(web::resource("/dialogs/{id}/tags").post(dialogs::attach_tag))
+        .service(web::resource("/dialogs/{id}/tags/{tag_id}").delete(dialogs::detach_tag))
+        .service(web::resource("/dialogs/{id}/messages").get(dialogs::list_messages).post(dialogs::send_message))
+        .service(web::resource("/dialogs/{id}/messages/{message_id}").delete(dialogs::delete_message))
+        .service(web::resource("/visitors").get(visitors::list).post(visitors::create))
+        .service(web::resource("/visitors/{id}").get(visitors::get).patch(visitors::update))
+        .service(web::resource("/visitors/{id}/notes").post(visitors::add_note))
+        .service(web::resource("/visitors/{id}/notes/{note_id}").delete(visitors::delete_note))
+        .service(web::resource("/visitors/{id}/page-views").get(visitors::page_views))
+        .service(web::resource("/visitors/{id}/dialogs").get(visitors::dialogs))
+        .service(web::resource("/visitors/{id}/messages").post(visitors::post_message))
+        .service(web::resource("/tags").get(tags::list).post(tags::create))
+        .service(web::resource("/tags/{id}").get(tags::get).patch(tags::update).delete(tags::delete))
+        .service(web::resource("/saved-replies").get(saved_replies::list).post(saved_replies::create))
+        .service(
+            web::resource("/saved-replies/{id}")
+                .get(saved_replies::get)
+                .patch(saved_replies::update)
+                .delete(saved_replies::delete),
+        );
+}
+
+/// The visitor (widget) API under `/api/v1/widget`.
+pub fn widget_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/sessions").post(widget::start_session))
+        .service(web::resource("/me").get(widget::get_me).patch(widget::update_me))
+        .service(web::resource("/page-views").post(widget::page_view))
+        .service(web::resource("/dialogs").get(widget::list_dialogs))
+        .service(web::resource("/dialogs/{id}").get(widget::get_dialog))
+        .service(web::resource("/dialogs/{id}/messages").get(widget::list_messages))
+        .service(web::resource("/dialogs/{id}/read").post(widget::read))
+        .service(web::resource("/dialogs/{id}/close").post(widget::close))
+        .service(web::resource("/messages").post(widget::send_message));
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, auth, health, me, operators};
+use super::{api_keys, auth, chats, dialogs, health, me, operators, saved_replies, tags, visitors, widget};
 use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
@@ -40,6 +40,53 @@ use crate::error::{FieldError, Problem};
         api_keys::list,
         api_keys::create,
         api_keys::revoke,
+        chats::list,
+        chats::create,
+        chats::get,
+        chats::update,
+        chats::delete,
+        chats::embed,
+        dialogs::list,
+        dialogs::create,
+        dialogs::get,
+        dialogs::assign,
+        dialogs::close,
+        dialogs::reopen,
+        dialogs::read,
+        dialogs::attach_tag,
+        dialogs::detach_tag,
+        dialogs::list_messages,
+        dialogs::send_message,
+        dialogs::delete_message,
+        visitors::list,
+        visitors::create,
+        visitors::get,
+        visitors::update,
+        visitors::add_note,
+        visitors::delete_note,
+        visitors::page_views,
+        visitors::dialogs,
+        visitors::post_message,
+        tags::list,
+        tags::create,
+        tags::get,
+        tags::update,
+        tags::delete,
+        saved_replies::list,
+        saved_replies::create,
+        saved_replies::get,
+        saved_replies::update,
+        saved_replies::delete,
+        widget::start_session,
+        widget::get_me,
+        widget::update_me,
+        widget::page_view,
+        widget::list_dialogs,
+        widget::get_dialog,
+        widget::list_messages,
+        widget::send_message,
+        widget::read,
+        widget::close,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&SecuritySchemes),
@@ -48,6 +95,13 @@ use crate::error::{FieldError, Problem};
         (name = "me", description = "The signed-in operator"),
         (name = "operators", description = "The team: invites, roles, deactivation"),
         (name = "api-keys", description = "Keys for integrations"),
+        (name = "chats", description = "Chat widgets, their settings and embed code"),
+        (name = "dialogs", description = "Conversations: list and filters, assignment, closing, tags"),
+        (name = "messages", description = "Messages and internal notes of a dialog"),
+        (name = "visitors", description = "Visitor cards, notes, page views; contacts for integrations"),
+        (name = "tags", description = "Tags for dialogs"),
+        (name = "saved-replies", description = "Canned answers, shared or personal"),
+        (name = "widget", description = "The visitor side, authenticated with a visitor token"),
         (name = "operations", description = "Health probes"),
     )
 )]
@@ -63,6 +117,10 @@ impl Modify for SecuritySchemes {
         bearer.description =
             Some("An operator's access token from /api/v1/auth/login, or an API key from /api/v1/api-keys.".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let mut visitor = Http::new(HttpAuthScheme::Bearer);
+        visitor.bearer_format = Some("visitor token (ldv_...)".into());
+        visitor.description = Some("A visitor token from POST /api/v1/widget/sessions.".into());
+        components.add_security_scheme("visitor", SecurityScheme::Http(visitor));
     }
 }
 

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::me::UpdateProfileRequest;
-use super::views::{OperatorView, double_option};
+use super::patch::double_option;
 use crate::auth::{Auth, Role};
 use crate::domain::operators::{self, AdminChanges, LinkToken, NewOperatorInput};
 use crate::error::ApiResult;
+use crate::model::operator::OperatorView;
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::store::operators::ListFilter;

@@ -6,6 +6,7 @@ pub mod jwt;
 pub mod password;
 pub mod role;
 pub mod secret;
+pub mod visitor;
 
 pub use extract::{Auth, Principal};
 pub use role::Role;

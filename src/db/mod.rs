@@ -1,6 +1,7 @@
 //! The one place that knows SQLite from PostgreSQL: the connection type, the pool,
 //! migrations and the helpers that keep diesel off the async workers.
 
+pub mod group_commit;
 mod migrate;
 mod pool;
 pub mod schema;
@@ -102,6 +103,20 @@ impl Db {
         self.run(move |conn| write_tx(conn, f)).await
     }
 
+    /// Like [`Db::write`] for a change of one workspace that writes events: the workspace row is
+    /// locked first, the order every event writer follows (see [`lock_workspace`]).
+    pub async fn write_in<T, F>(&self, workspace_id: i64, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.write(move |conn| {
+            lock_workspace(conn, workspace_id)?;
+            f(conn)
+        })
+        .await
+    }
+
     /// A connection for synchronous callers (CLI commands, tests); blocks.
     pub fn get_blocking(&self) -> Result<pool::PooledConn, String> {
         self.pool.get().map_err(|e| e.to_string())
@@ -140,4 +155,17 @@ where
             Err(rollback) => Err(rollback.into()),
         },
     }
+}
+
+/// Takes the workspace's row lock for the rest of the transaction. Every transaction that
+/// appends to the event log takes it first, so positions follow commit order and writers lock
+/// rows in one order. SQLite needs nothing: its write transactions are serial already.
+pub fn lock_workspace(conn: &mut DbConn, workspace_id: i64) -> diesel::QueryResult<()> {
+    use schema::workspaces;
+    crate::db_run!(conn: sqlite {
+        let _ = (conn, workspace_id);
+        Ok(())
+    } postgres {
+        workspaces::table.find(workspace_id).select(workspaces::id).for_update().first::<i64>(conn).map(|_| ())
+    })
 }

@@ -8,6 +8,7 @@ diesel::table! {
         slug -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        event_seq -> BigInt,
     }
 }
 
@@ -82,10 +83,172 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    chats (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        name -> Text,
+        public_key -> Text,
+        settings -> Text,
+        archived_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    visitors (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        chat_id -> BigInt,
+        token_hash -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        attributes -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    visitor_notes (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        visitor_id -> BigInt,
+        operator_id -> BigInt,
+        body -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    dialogs (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        session_id -> Text,
+        chat_id -> BigInt,
+        visitor_id -> BigInt,
+        channel -> Text,
+        status -> Text,
+        assignee_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        last_activity_at -> BigInt,
+        closed_at -> Nullable<BigInt>,
+        closed_by -> Nullable<Text>,
+        closed_by_operator_id -> Nullable<BigInt>,
+        reopen_count -> Integer,
+        message_count -> Integer,
+        visitor_message_count -> Integer,
+        operator_message_count -> Integer,
+        note_count -> Integer,
+        last_message_id -> Nullable<BigInt>,
+        last_visitor_message_at -> Nullable<BigInt>,
+        last_operator_message_id -> Nullable<BigInt>,
+        last_operator_message_at -> Nullable<BigInt>,
+        first_operator_reply_at -> Nullable<BigInt>,
+        visitor_last_read_id -> BigInt,
+        visitor_last_read_at -> Nullable<BigInt>,
+        operator_last_read_id -> BigInt,
+        operator_last_read_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        dialog_id -> BigInt,
+        kind -> Text,
+        author_type -> Text,
+        author_id -> Nullable<BigInt>,
+        channel -> Text,
+        body -> Text,
+        client_id -> Nullable<Text>,
+        created_at -> BigInt,
+        deleted_at -> Nullable<BigInt>,
+        deleted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        name -> Text,
+        name_normalized -> Text,
+        color -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    dialog_tags (dialog_id, tag_id) {
+        dialog_id -> BigInt,
+        tag_id -> BigInt,
+        workspace_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    saved_replies (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        owner_id -> Nullable<BigInt>,
+        shortcut -> Text,
+        title -> Text,
+        body -> Text,
+        created_by -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    page_views (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        visitor_id -> BigInt,
+        dialog_id -> Nullable<BigInt>,
+        url -> Text,
+        title -> Nullable<Text>,
+        referrer -> Nullable<Text>,
+        viewed_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        position -> BigInt,
+        event_type -> Text,
+        dialog_id -> Nullable<BigInt>,
+        visitor_id -> Nullable<BigInt>,
+        audience -> Text,
+        payload -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(operators -> workspaces (workspace_id));
 diesel::joinable!(auth_sessions -> operators (operator_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 diesel::joinable!(api_keys -> operators (operator_id));
+diesel::joinable!(dialogs -> chats (chat_id));
+diesel::joinable!(dialogs -> visitors (visitor_id));
+diesel::joinable!(messages -> dialogs (dialog_id));
+diesel::joinable!(dialog_tags -> dialogs (dialog_id));
+diesel::joinable!(dialog_tags -> tags (tag_id));
+diesel::joinable!(visitor_notes -> visitors (visitor_id));
+diesel::joinable!(page_views -> visitors (visitor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     workspaces,
@@ -94,4 +257,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     operator_tokens,
     api_keys,
+    chats,
+    visitors,
+    visitor_notes,
+    dialogs,
+    messages,
+    tags,
+    dialog_tags,
+    saved_replies,
+    page_views,
+    events,
 );

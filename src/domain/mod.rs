@@ -3,4 +3,13 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod channel;
+pub mod chat_settings;
+pub mod chats;
+pub mod dialogs;
+pub mod events;
+pub mod messages;
 pub mod operators;
+pub mod saved_replies;
+pub mod tags;
+pub mod visitors;

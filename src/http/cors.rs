@@ -1,4 +1,5 @@
-//! CORS: the operator API answers browsers only from configured origins.
+//! CORS: the operator API answers browsers only from configured origins; the widget API, which
+//! runs on customers' sites and authenticates with tokens (no cookies), answers any origin.
 
 use actix_cors::Cors;
 
@@ -13,4 +14,14 @@ pub fn operator_api(origins: &[String]) -> Cors {
         cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
     }
     cors
+}
+
+/// CORS for the widget API: any origin, no credentials.
+pub fn widget_api() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "POST", "PATCH"])
+        .allowed_headers(["authorization", "content-type", "x-request-id"])
+        .expose_headers(["x-request-id", "retry-after"])
+        .max_age(3600)
 }

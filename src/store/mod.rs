@@ -2,7 +2,14 @@
 //! nothing about HTTP. Every query on workspace data is scoped by `workspace_id`.
 
 pub mod api_keys;
+pub mod chats;
+pub mod dialogs;
+pub mod events;
+pub mod messages;
 pub mod operator_tokens;
 pub mod operators;
+pub mod saved_replies;
 pub mod sessions;
+pub mod tags;
+pub mod visitors;
 pub mod workspaces;

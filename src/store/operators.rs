@@ -178,3 +178,11 @@ pub fn count_other_super_admins(conn: &mut DbConn, workspace_id: i64, except_id:
         .count()
         .get_result(conn)
 }
+
+/// Operators by id, removed ones included (history keeps showing who wrote what).
+pub fn find_many_any(conn: &mut DbConn, workspace_id: i64, ids: &[i64]) -> QueryResult<Vec<OperatorRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    operators::table.filter(operators::workspace_id.eq(workspace_id)).filter(operators::id.eq_any(ids)).load(conn)
+}

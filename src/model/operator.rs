@@ -1,7 +1,7 @@
-//! Response shapes shared by several resources.
+//! Operators and workspaces as the API shows them.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Role;
@@ -73,11 +73,16 @@ impl From<WorkspaceRow> for WorkspaceView {
     }
 }
 
-/// For PATCH bodies: absent field = unchanged, `null` = cleared, value = set.
-pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
+/// What visitors and colleagues see of an operator in a dialog.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct OperatorBrief {
+    pub id: i64,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+impl From<&OperatorRow> for OperatorBrief {
+    fn from(r: &OperatorRow) -> Self {
+        Self { id: r.id, display_name: r.display_name.clone(), avatar_url: r.avatar_url.clone() }
+    }
 }

@@ -1,0 +1,11 @@
+DROP TABLE events;
+DROP TABLE page_views;
+DROP TABLE saved_replies;
+DROP TABLE dialog_tags;
+DROP TABLE tags;
+DROP TABLE messages;
+DROP TABLE dialogs;
+DROP TABLE visitor_notes;
+DROP TABLE visitors;
+DROP TABLE chats;
+ALTER TABLE workspaces DROP COLUMN event_seq;

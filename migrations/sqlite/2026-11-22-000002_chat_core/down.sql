@@ -1,0 +1,15 @@
+DROP TABLE events;
+DROP TABLE page_views;
+DROP TABLE saved_replies;
+DROP TABLE dialog_tags;
+DROP TABLE tags;
+DROP TRIGGER messages_fts_update;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_insert;
+DROP TABLE messages_fts;
+DROP TABLE messages;
+DROP TABLE dialogs;
+DROP TABLE visitor_notes;
+DROP TABLE visitors;
+DROP TABLE chats;
+ALTER TABLE workspaces DROP COLUMN event_seq;

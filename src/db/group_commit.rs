@@ -1,0 +1,164 @@
+//! Group commit: concurrent writes are queued to one writer thread, which runs whatever has
+//! queued up as one transaction (each job inside its own savepoint, so one failing job does not
+//! undo the others), and answers every caller only after that transaction is durable.
+//!
+//! A disk that syncs a few hundred times a second caps one-commit-per-write at that rate; with
+//! grouping, the rate of writes is that number times the batch size, and batches grow by
+//! themselves with load.
+//!
+//! Jobs are grouped by workspace and run in workspace order after locking each workspace row, so
+//! writers on several nodes take their locks in one global order and cannot deadlock.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use diesel::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Db, DbConn, lock_workspace, write_tx};
+use crate::error::{ApiError, ApiResult};
+
+type Output = Box<dyn Any + Send>;
+/// A job may run more than once: when PostgreSQL aborts a batch (serialization failure), the
+/// batch is retried as a whole.
+type Job = Box<dyn Fn(&mut DbConn) -> ApiResult<Output> + Send>;
+
+struct Pending {
+    workspace_id: i64,
+    job: Job,
+    reply: oneshot::Sender<ApiResult<Output>>,
+}
+
+/// Largest number of jobs in one transaction.
+const MAX_BATCH: usize = 512;
+/// Jobs waiting beyond this make new callers wait (backpressure), then answer 503.
+const QUEUE_CAPACITY: usize = 8192;
+const ENQUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+const BATCH_ATTEMPTS: usize = 3;
+
+#[derive(Clone)]
+pub struct GroupCommit {
+    queue: mpsc::Sender<Pending>,
+    stats: Arc<WriterStats>,
+}
+
+/// Counters for benchmarks and metrics.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub batches: AtomicU64,
+    pub jobs: AtomicU64,
+}
+
+impl GroupCommit {
+    /// Starts the writer thread; it holds one pooled connection.
+    pub fn start(db: Db) -> Self {
+        let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        std::thread::Builder::new()
+            .name("livedesk-writer".into())
+            .spawn(move || writer_loop(db, rx, &thread_stats))
+            .expect("spawn writer thread");
+        Self { queue, stats }
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Runs `job` in the next group transaction of its workspace and returns its result once the
+    /// transaction has committed.
+    pub async fn submit<T, F>(&self, workspace_id: i64, job: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| job(conn).map(|v| Box::new(v) as Output));
+        self.queue
+            .send_timeout(Pending { workspace_id, job, reply }, ENQUEUE_TIMEOUT)
+            .await
+            .map_err(|_| ApiError::database_unavailable("the write queue is full"))?;
+        let output = answer.await.map_err(|_| ApiError::internal("the writer stopped"))??;
+        Ok(*output.downcast::<T>().expect("job output type"))
+    }
+}
+
+fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
+    let mut conn = None;
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        // Stable: jobs of one workspace keep their arrival order.
+        batch.sort_by_key(|p| p.workspace_id);
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
+
+        if conn.is_none() {
+            conn = db.get_blocking().ok();
+        }
+        let Some(c) = conn.as_mut() else {
+            for p in batch {
+                let _ = p.reply.send(Err(ApiError::database_unavailable("no database connection for the writer")));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        match run_batch(c, &batch) {
+            Ok(results) => {
+                for (p, result) in batch.into_iter().zip(results) {
+                    let _ = p.reply.send(result);
+                }
+            }
+            Err(err) => {
+                // The connection may be the problem; take a fresh one next time.
+                conn = None;
+                let failure = err.to_string();
+                for p in batch {
+                    let _ = p.reply.send(Err(ApiError::database_unavailable(failure.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for the whole batch; retried when the database aborts it for a conflict.
+fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Output>>, diesel::result::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = write_tx(conn, |conn| {
+            let mut results = Vec::with_capacity(batch.len());
+            let mut locked = None;
+            for p in batch {
+                if locked != Some(p.workspace_id) {
+                    lock_workspace(conn, p.workspace_id)?;
+                    locked = Some(p.workspace_id);
+                }
+                // A savepoint per job: its failure undoes only its own writes.
+                results.push(conn.transaction(|conn| (p.job)(conn)));
+            }
+            Ok::<_, diesel::result::Error>(results)
+        });
+        match result {
+            Err(e) if attempt < BATCH_ATTEMPTS && is_retryable(&e) => continue,
+            other => return other,
+        }
+    }
+}
+
+fn is_retryable(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}

@@ -1,0 +1,457 @@
+//! Sending, listing and deleting messages. Sends go through the group-commit writer; a
+//! client-supplied id makes them idempotent (a retry returns the original message).
+
+use std::collections::HashMap;
+
+use crate::auth::Principal;
+use crate::auth::visitor::VisitorPrincipal;
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+use crate::model::dialog::{ClosedBy, DialogSummary};
+use crate::model::message::{AuthorNames, AuthorType, MessageView};
+use crate::model::operator::OperatorBrief;
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+use crate::store::dialogs::{self, Counted, DialogRow};
+use crate::store::events::EventRow;
+use crate::store::messages::{self, KIND_MESSAGE, KIND_NOTE, MessageRow, NewMessage};
+use crate::store::{chats, operators, visitors};
+use crate::time::{SECOND_MS, now_ms};
+use crate::validate::Validator;
+
+use super::channel::Channel;
+use super::chat_settings::ChatSettings;
+use super::dialogs::{self as dialog_rules, Reader};
+use super::events::{self, Audience, MESSAGE_CREATED, MESSAGE_DELETED, MessageEvent};
+
+/// Longest message text, in characters.
+pub const MAX_BODY_CHARS: usize = 10_000;
+pub const MAX_CLIENT_ID_CHARS: usize = 100;
+
+/// The outcome of a send.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message: MessageView,
+    pub dialog: DialogSummary,
+    /// False when the client id matched an earlier message, which is returned instead.
+    pub created: bool,
+    pub events: Vec<EventRow>,
+}
+
+fn validate(body: &str, client_id: Option<&str>) -> ApiResult<()> {
+    let mut v = Validator::new();
+    v.text("body", body, MAX_BODY_CHARS);
+    if let Some(id) = client_id {
+        v.text("client_id", id, MAX_CLIENT_ID_CHARS);
+    }
+    v.finish()
+}
+
+#[derive(Debug, Clone)]
+pub struct VisitorMessageInput {
+    pub body: String,
+    pub client_id: Option<String>,
+    pub channel: Channel,
+}
+
+/// A visitor writes: into their open dialog in this chat, reopening a closed one within the
+/// chat's reopen timeout, or else into a new dialog.
+pub async fn send_as_visitor(
+    state: &AppState,
+    visitor: &VisitorPrincipal,
+    input: VisitorMessageInput,
+) -> ApiResult<Sent> {
+    validate(&input.body, input.client_id.as_deref())?;
+    let who = visitor.clone();
+    state.writer.submit(visitor.workspace_id, move |conn| write_visitor_message(conn, &who, &input, now_ms())).await
+}
+
+fn write_visitor_message(
+    conn: &mut DbConn,
+    who: &VisitorPrincipal,
+    input: &VisitorMessageInput,
+    now: i64,
+) -> ApiResult<Sent> {
+    let ws = who.workspace_id;
+    if let Some(client_id) = &input.client_id
+        && let Some(existing) = messages::find_by_client_id(conn, ws, "visitor", who.visitor_id, client_id)?
+    {
+        return replay(conn, ws, existing);
+    }
+    let chat = chats::find(conn, ws, who.chat_id)?
+        .filter(|c| c.archived_at.is_none())
+        .ok_or_else(|| ApiError::not_found("chat"))?;
+    let visitor = visitors::find(conn, ws, who.visitor_id)?.ok_or_else(|| ApiError::not_found("visitor"))?;
+    let reopen_window = ChatSettings::from_stored(&chat.settings).reopen_timeout_secs * SECOND_MS;
+    let mut out = Vec::new();
+    let dialog = match dialogs::latest_for_visitor(conn, visitor.id, chat.id)? {
+        Some(d) if !d.is_closed() => d,
+        Some(d) if d.closed_at.is_some_and(|at| now - at <= reopen_window) => {
+            dialog_rules::reopen(conn, &d, now, &mut out)?
+        }
+        _ => dialog_rules::create(conn, ws, chat.id, visitor.id, input.channel.as_str(), now, &mut out)?,
+    };
+    let row = messages::insert(
+        conn,
+        &NewMessage {
+            workspace_id: ws,
+            dialog_id: dialog.id,
+            kind: KIND_MESSAGE,
+            author_type: AuthorType::Visitor.as_str(),
+            author_id: Some(visitor.id),
+            channel: input.channel.as_str(),
+            body: input.body.trim(),
+            client_id: input.client_id.as_deref(),
+            created_at: now,
+        },
+    )?;
+    let dialog = dialogs::record_message(conn, dialog.id, row.id, Counted::Visitor, now)?;
+    let names = AuthorNames { visitor_name: visitor.name.clone(), ..Default::default() };
+    finish(conn, &dialog, &row, &names, Audience::Visitor, now, out)
+}
+
+/// Who writes the first message of a dialog started through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opener {
+    Visitor,
+    Operator,
+}
+
+/// Starts a new dialog with its first message (integrations and proactive outreach). Refused
+/// while the visitor has an open dialog in the chat: there is one conversation at a time.
+pub async fn start_dialog(
+    state: &AppState,
+    principal: &Principal,
+    visitor_id: i64,
+    opener: Opener,
+    channel: Channel,
+    body: String,
+    client_id: Option<String>,
+) -> ApiResult<Sent> {
+    validate(&body, client_id.as_deref())?;
+    let (ws, op) = (principal.workspace_id, principal.operator_id);
+    state
+        .writer
+        .submit(ws, move |conn| {
+            let now = now_ms();
+            let visitor = visitors::find(conn, ws, visitor_id)?.ok_or_else(|| {
+                ApiError::invalid_field("visitor_id", "unknown_visitor", "no visitor with this id in the workspace")
+            })?;
+            let (author_type, author_id) = match opener {
+                Opener::Visitor => ("visitor", visitor.id),
+                Opener::Operator => ("operator", op),
+            };
+            if let Some(cid) = &client_id
+                && let Some(existing) = messages::find_by_client_id(conn, ws, author_type, author_id, cid)?
+            {
+                return replay(conn, ws, existing);
+            }
+            if let Some(open) =
+                dialogs::latest_for_visitor(conn, visitor.id, visitor.chat_id)?.filter(|d| !d.is_closed())
+            {
+                return Err(ApiError::conflict(
+                    "dialog_exists",
+                    format!("the visitor already has an open dialog ({}) in this chat", open.id),
+                ));
+            }
+            let mut out = Vec::new();
+            let dialog = dialog_rules::create(conn, ws, visitor.chat_id, visitor.id, channel.as_str(), now, &mut out)?;
+            let mut sent = match opener {
+                Opener::Visitor => {
+                    let who = VisitorPrincipal { workspace_id: ws, visitor_id: visitor.id, chat_id: visitor.chat_id };
+                    let input = VisitorMessageInput { body: body.clone(), client_id: client_id.clone(), channel };
+                    write_visitor_message(conn, &who, &input, now)?
+                }
+                Opener::Operator => {
+                    let input = OperatorMessageInput {
+                        kind: OperatorMessageKind::Message,
+                        body: body.clone(),
+                        client_id: client_id.clone(),
+                        channel: Some(channel),
+                    };
+                    write_operator_message(conn, ws, op, dialog.id, &input, now)?
+                }
+            };
+            out.append(&mut sent.events);
+            sent.events = out;
+            Ok(sent)
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorMessageKind {
+    /// A reply the visitor sees.
+    Message,
+    /// An internal note.
+    Note,
+}
+
+#[derive(Debug, Clone)]
+pub struct OperatorMessageInput {
+    pub kind: OperatorMessageKind,
+    pub body: String,
+    pub client_id: Option<String>,
+    /// Where the reply goes; default: the channel the visitor last wrote from.
+    pub channel: Option<Channel>,
+}
+
+/// An operator writes a reply or a note. A reply to an unassigned dialog makes the operator
+/// its assignee; a reply to a closed dialog reopens it.
+pub async fn send_as_operator(
+    state: &AppState,
+    principal: &Principal,
+    dialog_id: i64,
+    input: OperatorMessageInput,
+) -> ApiResult<Sent> {
+    validate(&input.body, input.client_id.as_deref())?;
+    let (ws, op) = (principal.workspace_id, principal.operator_id);
+    state.writer.submit(ws, move |conn| write_operator_message(conn, ws, op, dialog_id, &input, now_ms())).await
+}
+
+fn write_operator_message(
+    conn: &mut DbConn,
+    ws: i64,
+    operator_id: i64,
+    dialog_id: i64,
+    input: &OperatorMessageInput,
+    now: i64,
+) -> ApiResult<Sent> {
+    if let Some(client_id) = &input.client_id
+        && let Some(existing) = messages::find_by_client_id(conn, ws, "operator", operator_id, client_id)?
+    {
+        if existing.dialog_id != dialog_id {
+            return Err(ApiError::conflict("client_id_reused", "this client_id was already used for another dialog"));
+        }
+        return replay(conn, ws, existing);
+    }
+    let mut dialog = dialog_rules::find(conn, ws, dialog_id)?;
+    let operator = operators::find_many_any(conn, ws, &[operator_id])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("operator"))?;
+    let mut out = Vec::new();
+    let (kind, counted, audience) = match input.kind {
+        OperatorMessageKind::Note => (KIND_NOTE, Counted::Note, Audience::Operators),
+        OperatorMessageKind::Message => {
+            if dialog.is_closed() {
+                dialog = dialog_rules::reopen(conn, &dialog, now, &mut out)?;
+            }
+            dialog = dialog_rules::claim_on_reply(conn, dialog, operator_id, now, &mut out)?;
+            (KIND_MESSAGE, Counted::Operator, Audience::Visitor)
+        }
+    };
+    let channel = match input.channel {
+        Some(c) => c.as_str().to_string(),
+        None => messages::last_visitor_channel(conn, dialog.id)?.unwrap_or_else(|| dialog.channel.clone()),
+    };
+    let row = messages::insert(
+        conn,
+        &NewMessage {
+            workspace_id: ws,
+            dialog_id: dialog.id,
+            kind,
+            author_type: AuthorType::Operator.as_str(),
+            author_id: Some(operator_id),
+            channel: &channel,
+            body: input.body.trim(),
+            client_id: input.client_id.as_deref(),
+            created_at: now,
+        },
+    )?;
+    let dialog = dialogs::record_message(conn, dialog.id, row.id, counted, now)?;
+    let names =
+        AuthorNames { operators: HashMap::from([(operator.id, OperatorBrief::from(&operator))]), ..Default::default() };
+    finish(conn, &dialog, &row, &names, audience, now, out)
+}
+
+fn finish(
+    conn: &mut DbConn,
+    dialog: &DialogRow,
+    row: &MessageRow,
+    names: &AuthorNames,
+    audience: Audience,
+    now: i64,
+    mut out: Vec<EventRow>,
+) -> ApiResult<Sent> {
+    let summary = dialog_rules::summary(conn, dialog)?;
+    let message = MessageView::build(row, names);
+    let payload = MessageEvent { dialog: summary.clone(), message: message.clone() };
+    out.push(events::record(
+        conn,
+        dialog.workspace_id,
+        MESSAGE_CREATED,
+        audience,
+        Some(dialog.id),
+        Some(dialog.visitor_id),
+        &payload,
+        now,
+    )?);
+    Ok(Sent { message, dialog: summary, created: true, events: out })
+}
+
+/// The answer to a retried send: the original message, nothing new written.
+fn replay(conn: &mut DbConn, ws: i64, existing: MessageRow) -> ApiResult<Sent> {
+    let dialog = dialog_rules::find(conn, ws, existing.dialog_id)?;
+    let names = author_names(conn, ws, &dialog, std::slice::from_ref(&existing))?;
+    Ok(Sent {
+        message: MessageView::build(&existing, &names),
+        dialog: dialog_rules::summary(conn, &dialog)?,
+        created: false,
+        events: Vec::new(),
+    })
+}
+
+/// Names of the authors of `rows`, in one query per kind of author.
+pub fn author_names(conn: &mut DbConn, ws: i64, dialog: &DialogRow, rows: &[MessageRow]) -> ApiResult<AuthorNames> {
+    let mut ids: Vec<i64> = rows.iter().filter(|m| m.author_type == "operator").filter_map(|m| m.author_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let operators = operators::find_many_any(conn, ws, &ids)?.iter().map(|o| (o.id, OperatorBrief::from(o))).collect();
+    let visitor_name = visitors::find(conn, ws, dialog.visitor_id)?.and_then(|v| v.name);
+    let sender_name =
+        chats::find(conn, ws, dialog.chat_id)?.map(|c| ChatSettings::from_stored(&c.settings).default_sender_name);
+    Ok(AuthorNames { operators, visitor_name, sender_name })
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct MessageListQuery {
+    pub include_notes: bool,
+    pub descending: bool,
+}
+
+/// A page of a dialog's messages for operators.
+pub async fn list_for_operator(
+    state: &AppState,
+    principal: &Principal,
+    dialog_id: i64,
+    query: MessageListQuery,
+    page: PageParams,
+) -> ApiResult<Page<MessageView>> {
+    let ws = principal.workspace_id;
+    list(state, ws, dialog_id, None, query, page).await
+}
+
+/// A page of messages of the visitor's own dialog; notes never appear.
+pub async fn list_for_visitor(
+    state: &AppState,
+    visitor: &VisitorPrincipal,
+    dialog_id: i64,
+    descending: bool,
+    page: PageParams,
+) -> ApiResult<Page<MessageView>> {
+    let query = MessageListQuery { include_notes: false, descending };
+    list(state, visitor.workspace_id, dialog_id, Some(visitor.visitor_id), query, page).await
+}
+
+async fn list(
+    state: &AppState,
+    ws: i64,
+    dialog_id: i64,
+    visitor_id: Option<i64>,
+    query: MessageListQuery,
+    page: PageParams,
+) -> ApiResult<Page<MessageView>> {
+    let limit = page.limit()?;
+    let after = page.cursor(1)?.map(|c| c[0]);
+    state
+        .db
+        .run(move |conn| {
+            let dialog = dialog_rules::find(conn, ws, dialog_id)?;
+            if visitor_id.is_some_and(|v| v != dialog.visitor_id) {
+                return Err(ApiError::not_found("dialog"));
+            }
+            let rows = messages::list(conn, dialog.id, query.include_notes, after, query.descending, limit)?;
+            let names = author_names(conn, ws, &dialog, &rows)?;
+            Ok(Page::from_rows(rows, limit, |m| vec![m.id], |m| MessageView::build(&m, &names)))
+        })
+        .await
+}
+
+/// Deletes a message, keeping a tombstone (who and when). Operators delete their own
+/// messages and notes; admins any message.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    dialog_id: i64,
+    message_id: i64,
+) -> ApiResult<(MessageView, Vec<EventRow>)> {
+    let actor = principal.clone();
+    let ws = actor.workspace_id;
+    state
+        .db
+        .write_in(ws, move |conn| {
+            let now = now_ms();
+            let dialog = dialog_rules::find(conn, ws, dialog_id)?;
+            let row = messages::find(conn, ws, dialog_id, message_id)?.ok_or_else(|| ApiError::not_found("message"))?;
+            let own = row.author_type == "operator" && row.author_id == Some(actor.operator_id);
+            if !own && !actor.role.is_admin() {
+                return Err(ApiError::forbidden("operators can delete only their own messages"));
+            }
+            if row.deleted_at.is_some() {
+                let names = author_names(conn, ws, &dialog, std::slice::from_ref(&row))?;
+                return Ok((MessageView::build(&row, &names), Vec::new()));
+            }
+            let row = messages::tombstone(conn, row.id, actor.operator_id, now)?;
+            let names = author_names(conn, ws, &dialog, std::slice::from_ref(&row))?;
+            let message = MessageView::build(&row, &names);
+            let audience = if row.kind == KIND_NOTE { Audience::Operators } else { Audience::Visitor };
+            let payload = MessageEvent { dialog: dialog_rules::summary(conn, &dialog)?, message: message.clone() };
+            let event = events::record(
+                conn,
+                ws,
+                MESSAGE_DELETED,
+                audience,
+                Some(dialog.id),
+                Some(dialog.visitor_id),
+                &payload,
+                now,
+            )?;
+            Ok((message, vec![event]))
+        })
+        .await
+}
+
+/// The visitor closes their dialog.
+pub async fn close_by_visitor(
+    state: &AppState,
+    visitor: &VisitorPrincipal,
+    dialog_id: i64,
+) -> ApiResult<(DialogSummary, Vec<EventRow>)> {
+    let who = visitor.clone();
+    state
+        .db
+        .write_in(who.workspace_id, move |conn| {
+            let row = own_dialog(conn, &who, dialog_id)?;
+            let mut out = Vec::new();
+            let row = dialog_rules::close(conn, &row, ClosedBy::Visitor, None, now_ms(), &mut out)?;
+            Ok((dialog_rules::summary(conn, &row)?, out))
+        })
+        .await
+}
+
+/// The visitor marks messages read.
+pub async fn mark_read_by_visitor(
+    state: &AppState,
+    visitor: &VisitorPrincipal,
+    dialog_id: i64,
+    message_id: Option<i64>,
+) -> ApiResult<(DialogSummary, Vec<EventRow>)> {
+    let who = visitor.clone();
+    state
+        .db
+        .write_in(who.workspace_id, move |conn| {
+            let row = own_dialog(conn, &who, dialog_id)?;
+            let mut out = Vec::new();
+            let row = dialog_rules::mark_read(conn, &row, Reader::Visitor, message_id, &mut out)?;
+            Ok((dialog_rules::summary(conn, &row)?, out))
+        })
+        .await
+}
+
+/// A dialog of this visitor; anyone else's answers 404.
+pub fn own_dialog(conn: &mut DbConn, who: &VisitorPrincipal, dialog_id: i64) -> ApiResult<DialogRow> {
+    dialogs::find(conn, who.workspace_id, dialog_id)?
+        .filter(|d| d.visitor_id == who.visitor_id)
+        .ok_or_else(|| ApiError::not_found("dialog"))
+}

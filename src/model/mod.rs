@@ -1,0 +1,9 @@
+//! The public shapes of livedesk's data: what REST answers, socket frames and webhooks carry.
+
+pub mod chat;
+pub mod dialog;
+pub mod message;
+pub mod operator;
+pub mod saved_reply;
+pub mod tag;
+pub mod visitor;

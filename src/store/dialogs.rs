@@ -1,0 +1,363 @@
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use crate::db::DbConn;
+use crate::db::schema::{dialog_tags, dialogs};
+
+#[derive(Debug, Clone, Queryable)]
+pub struct DialogRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub session_id: String,
+    pub chat_id: i64,
+    pub visitor_id: i64,
+    pub channel: String,
+    pub status: String,
+    pub assignee_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_activity_at: i64,
+    pub closed_at: Option<i64>,
+    pub closed_by: Option<String>,
+    pub closed_by_operator_id: Option<i64>,
+    pub reopen_count: i32,
+    pub message_count: i32,
+    pub visitor_message_count: i32,
+    pub operator_message_count: i32,
+    pub note_count: i32,
+    pub last_message_id: Option<i64>,
+    pub last_visitor_message_at: Option<i64>,
+    pub last_operator_message_id: Option<i64>,
+    pub last_operator_message_at: Option<i64>,
+    pub first_operator_reply_at: Option<i64>,
+    pub visitor_last_read_id: i64,
+    pub visitor_last_read_at: Option<i64>,
+    pub operator_last_read_id: i64,
+    pub operator_last_read_at: Option<i64>,
+}
+
+pub const OPEN: &str = "open";
+pub const ASSIGNED: &str = "assigned";
+pub const CLOSED: &str = "closed";
+
+impl DialogRow {
+    pub fn is_closed(&self) -> bool {
+        self.status == CLOSED
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = dialogs)]
+pub struct NewDialog<'a> {
+    pub workspace_id: i64,
+    pub session_id: &'a str,
+    pub chat_id: i64,
+    pub visitor_id: i64,
+    pub channel: &'a str,
+    pub status: &'a str,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_activity_at: i64,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewDialog<'_>) -> QueryResult<DialogRow> {
+    diesel::insert_into(dialogs::table).values(new).returning(dialogs::all_columns).get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Option<DialogRow>> {
+    dialogs::table.filter(dialogs::id.eq(id)).filter(dialogs::workspace_id.eq(workspace_id)).first(conn).optional()
+}
+
+pub fn find_many(conn: &mut DbConn, workspace_id: i64, ids: &[i64]) -> QueryResult<Vec<DialogRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    dialogs::table.filter(dialogs::workspace_id.eq(workspace_id)).filter(dialogs::id.eq_any(ids)).load(conn)
+}
+
+/// The visitor's most recent dialog in a chat.
+pub fn latest_for_visitor(conn: &mut DbConn, visitor_id: i64, chat_id: i64) -> QueryResult<Option<DialogRow>> {
+    dialogs::table
+        .filter(dialogs::visitor_id.eq(visitor_id))
+        .filter(dialogs::chat_id.eq(chat_id))
+        .order(dialogs::id.desc())
+        .first(conn)
+        .optional()
+}
+
+/// A visitor's dialogs, newest first.
+pub fn for_visitor(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    visitor_id: i64,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<DialogRow>> {
+    let mut query = dialogs::table
+        .filter(dialogs::visitor_id.eq(visitor_id))
+        .filter(dialogs::workspace_id.eq(workspace_id))
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(dialogs::id.lt(before));
+    }
+    query.order(dialogs::id.desc()).limit(limit + 1).load(conn)
+}
+
+/// Makes the operator the assignee only if nobody is: of two concurrent first replies exactly
+/// one succeeds. Returns whether this call assigned.
+pub fn claim(conn: &mut DbConn, dialog_id: i64, operator_id: i64, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(dialogs::table.find(dialog_id).filter(dialogs::assignee_id.is_null()))
+        .set((
+            dialogs::assignee_id.eq(operator_id),
+            dialogs::status
+                .eq(diesel::dsl::sql::<Text>("CASE WHEN status = 'closed' THEN 'closed' ELSE 'assigned' END")),
+            dialogs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = dialogs)]
+pub struct DialogChanges {
+    pub status: Option<String>,
+    pub assignee_id: Option<Option<i64>>,
+    pub updated_at: Option<i64>,
+    pub last_activity_at: Option<i64>,
+    pub closed_at: Option<Option<i64>>,
+    pub closed_by: Option<Option<String>>,
+    pub closed_by_operator_id: Option<Option<i64>>,
+    pub reopen_count: Option<i32>,
+    pub visitor_last_read_id: Option<i64>,
+    pub visitor_last_read_at: Option<Option<i64>>,
+    pub operator_last_read_id: Option<i64>,
+    pub operator_last_read_at: Option<Option<i64>>,
+}
+
+pub fn update(conn: &mut DbConn, id: i64, changes: &DialogChanges) -> QueryResult<DialogRow> {
+    diesel::update(dialogs::table.find(id)).set(changes).returning(dialogs::all_columns).get_result(conn)
+}
+
+/// Who wrote a message, for the dialog's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Visitor,
+    Operator,
+    Note,
+    System,
+}
+
+/// Keeps the dialog's counters and activity times current as a message is stored. Writing
+/// means having seen the conversation, so the writer's side read marker moves to the message.
+pub fn record_message(
+    conn: &mut DbConn,
+    dialog_id: i64,
+    message_id: i64,
+    counted: Counted,
+    now: i64,
+) -> QueryResult<DialogRow> {
+    let target = dialogs::table.find(dialog_id);
+    match counted {
+        Counted::Visitor => diesel::update(target)
+            .set((
+                dialogs::message_count.eq(dialogs::message_count + 1),
+                dialogs::visitor_message_count.eq(dialogs::visitor_message_count + 1),
+                dialogs::last_message_id.eq(message_id),
+                dialogs::last_visitor_message_at.eq(now),
+                dialogs::visitor_last_read_id.eq(message_id),
+                dialogs::visitor_last_read_at.eq(now),
+                dialogs::last_activity_at.eq(now),
+                dialogs::updated_at.eq(now),
+            ))
+            .returning(dialogs::all_columns)
+            .get_result(conn),
+        Counted::Operator => diesel::update(target)
+            .set((
+                dialogs::message_count.eq(dialogs::message_count + 1),
+                dialogs::operator_message_count.eq(dialogs::operator_message_count + 1),
+                dialogs::last_message_id.eq(message_id),
+                dialogs::last_operator_message_id.eq(message_id),
+                dialogs::last_operator_message_at.eq(now),
+                dialogs::first_operator_reply_at.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<BigInt>>(
+                    "COALESCE(first_operator_reply_at, ",
+                )
+                .bind::<BigInt, _>(now)
+                .sql(")")),
+                dialogs::operator_last_read_id.eq(message_id),
+                dialogs::operator_last_read_at.eq(now),
+                dialogs::last_activity_at.eq(now),
+                dialogs::updated_at.eq(now),
+            ))
+            .returning(dialogs::all_columns)
+            .get_result(conn),
+        Counted::Note => diesel::update(target)
+            .set((dialogs::note_count.eq(dialogs::note_count + 1), dialogs::updated_at.eq(now)))
+            .returning(dialogs::all_columns)
+            .get_result(conn),
+        Counted::System => diesel::update(target)
+            .set((dialogs::last_message_id.eq(message_id), dialogs::updated_at.eq(now)))
+            .returning(dialogs::all_columns)
+            .get_result(conn),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    /// Not closed.
+    Active,
+    /// Not closed, nobody assigned.
+    Open,
+    Assigned,
+    Closed,
+    /// No operator has replied.
+    NoOperatorResponse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Unassigned,
+    Operator(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Most recent activity first.
+    LastActivity,
+    /// Newest first.
+    Created,
+}
+
+/// Word-prefix full-text query, prepared for the backend in use.
+#[derive(Debug, Clone)]
+pub struct TextQuery {
+    pub words: Vec<String>,
+}
+
+impl TextQuery {
+    /// Splits on anything that is not a letter or digit; at most 8 words.
+    pub fn parse(text: &str) -> Option<Self> {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(8)
+            .map(|w| w.to_lowercase())
+            .collect();
+        (!words.is_empty()).then_some(Self { words })
+    }
+
+    /// FTS5 syntax: each word quoted, as a prefix, all required.
+    fn fts5(&self) -> String {
+        self.words.iter().map(|w| format!("\"{}\"*", w.replace('"', ""))).collect::<Vec<_>>().join(" AND ")
+    }
+
+    /// PostgreSQL tsquery syntax: each word as a prefix, all required.
+    fn tsquery(&self) -> String {
+        self.words
+            .iter()
+            .map(|w| format!("{}:*", w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')'], "")))
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DialogFilter {
+    pub status: StatusFilter,
+    pub assignee: Option<AssigneeFilter>,
+    /// Dialogs carrying any of these tags.
+    pub tag_ids: Vec<i64>,
+    pub channel: Option<String>,
+    pub chat_id: Option<i64>,
+    pub visitor_id: Option<i64>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    pub text: Option<TextQuery>,
+    pub sort: Sort,
+}
+
+/// A page of dialogs matching `filter`, after the cursor (sort key, id).
+pub fn list(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    filter: &DialogFilter,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<DialogRow>> {
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let mut query = dialogs::table.filter(dialogs::workspace_id.eq(workspace_id)).into_boxed();
+    query = match filter.status {
+        StatusFilter::All => query,
+        StatusFilter::Active => query.filter(dialogs::status.ne(CLOSED)),
+        StatusFilter::Open => query.filter(dialogs::status.eq(OPEN)),
+        StatusFilter::Assigned => query.filter(dialogs::status.eq(ASSIGNED)),
+        StatusFilter::Closed => query.filter(dialogs::status.eq(CLOSED)),
+        StatusFilter::NoOperatorResponse => query.filter(dialogs::operator_message_count.eq(0)),
+    };
+    query = match filter.assignee {
+        None => query,
+        Some(AssigneeFilter::Unassigned) => query.filter(dialogs::assignee_id.is_null()),
+        Some(AssigneeFilter::Operator(id)) => query.filter(dialogs::assignee_id.eq(id)),
+    };
+    if !filter.tag_ids.is_empty() {
+        let tagged = dialog_tags::table
+            .filter(dialog_tags::tag_id.eq_any(filter.tag_ids.clone()))
+            .filter(dialog_tags::workspace_id.eq(workspace_id))
+            .select(dialog_tags::dialog_id);
+        query = query.filter(dialogs::id.eq_any(tagged));
+    }
+    if let Some(channel) = &filter.channel {
+        query = query.filter(dialogs::channel.eq(channel.clone()));
+    }
+    if let Some(chat_id) = filter.chat_id {
+        query = query.filter(dialogs::chat_id.eq(chat_id));
+    }
+    if let Some(visitor_id) = filter.visitor_id {
+        query = query.filter(dialogs::visitor_id.eq(visitor_id));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(dialogs::created_at.ge(from));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(dialogs::created_at.lt(to));
+    }
+    if let Some(text) = &filter.text {
+        query = if sqlite {
+            query.filter(
+                diesel::dsl::sql::<Bool>(
+                    "dialogs.id IN (SELECT m.dialog_id FROM messages_fts f JOIN messages m ON m.id = f.rowid \
+                 WHERE messages_fts MATCH ",
+                )
+                .bind::<Text, _>(text.fts5())
+                .sql(" AND m.workspace_id = ")
+                .bind::<BigInt, _>(workspace_id)
+                .sql(" AND m.deleted_at IS NULL)"),
+            )
+        } else {
+            query.filter(
+                diesel::dsl::sql::<Bool>("dialogs.id IN (SELECT m.dialog_id FROM messages m WHERE m.workspace_id = ")
+                    .bind::<BigInt, _>(workspace_id)
+                    .sql(" AND m.deleted_at IS NULL AND to_tsvector('simple', m.body) @@ to_tsquery('simple', ")
+                    .bind::<Text, _>(text.tsquery())
+                    .sql("))"),
+            )
+        };
+    }
+    match filter.sort {
+        Sort::LastActivity => {
+            if let Some((at, id)) = after {
+                query = query.filter(
+                    dialogs::last_activity_at.lt(at).or(dialogs::last_activity_at.eq(at).and(dialogs::id.lt(id))),
+                );
+            }
+            query = query.order((dialogs::last_activity_at.desc(), dialogs::id.desc()));
+        }
+        Sort::Created => {
+            if let Some((_, id)) = after {
+                query = query.filter(dialogs::id.lt(id));
+            }
+            query = query.order(dialogs::id.desc());
+        }
+    }
+    query.limit(limit + 1).load(conn)
+}

@@ -1,0 +1,90 @@
+//! The event log: gap-free positions per workspace, taken from the workspace's counter inside
+//! the writing transaction. The counter's row lock (PostgreSQL) or the single writer (SQLite)
+//! makes position order equal commit order, so a reader never sees a later position become
+//! visible before an earlier one.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{events, workspaces};
+
+#[derive(Debug, Clone, Queryable)]
+pub struct EventRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub position: i64,
+    pub event_type: String,
+    pub dialog_id: Option<i64>,
+    pub visitor_id: Option<i64>,
+    pub audience: String,
+    pub payload: String,
+    pub created_at: i64,
+}
+
+/// Takes the next position of the workspace's log.
+pub fn next_position(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
+    diesel::update(workspaces::table.find(workspace_id))
+        .set(workspaces::event_seq.eq(workspaces::event_seq + 1))
+        .returning(workspaces::event_seq)
+        .get_result(conn)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    position: i64,
+    event_type: &str,
+    dialog_id: Option<i64>,
+    visitor_id: Option<i64>,
+    audience: &str,
+    payload: &str,
+    now: i64,
+) -> QueryResult<EventRow> {
+    diesel::insert_into(events::table)
+        .values((
+            events::workspace_id.eq(workspace_id),
+            events::position.eq(position),
+            events::event_type.eq(event_type),
+            events::dialog_id.eq(dialog_id),
+            events::visitor_id.eq(visitor_id),
+            events::audience.eq(audience),
+            events::payload.eq(payload),
+            events::created_at.eq(now),
+        ))
+        .returning(events::all_columns)
+        .get_result(conn)
+}
+
+/// Events of the workspace after `position`, oldest first.
+pub fn since(conn: &mut DbConn, workspace_id: i64, position: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(events::workspace_id.eq(workspace_id))
+        .filter(events::position.gt(position))
+        .order(events::position.asc())
+        .limit(limit)
+        .load(conn)
+}
+
+/// Events a visitor may see after `position`, oldest first.
+pub fn since_for_visitor(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    visitor_id: i64,
+    position: i64,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(events::visitor_id.eq(visitor_id))
+        .filter(events::workspace_id.eq(workspace_id))
+        .filter(events::audience.eq("visitor"))
+        .filter(events::position.gt(position))
+        .order(events::position.asc())
+        .limit(limit)
+        .load(conn)
+}
+
+/// The newest position of a workspace's log.
+pub fn head(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
+    workspaces::table.find(workspace_id).select(workspaces::event_seq).first(conn)
+}

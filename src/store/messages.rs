@@ -1,0 +1,125 @@
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::messages;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct MessageRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub dialog_id: i64,
+    pub kind: String,
+    pub author_type: String,
+    pub author_id: Option<i64>,
+    pub channel: String,
+    pub body: String,
+    pub client_id: Option<String>,
+    pub created_at: i64,
+    pub deleted_at: Option<i64>,
+    pub deleted_by: Option<i64>,
+}
+
+pub const KIND_MESSAGE: &str = "message";
+pub const KIND_NOTE: &str = "note";
+pub const KIND_SYSTEM: &str = "system";
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage<'a> {
+    pub workspace_id: i64,
+    pub dialog_id: i64,
+    pub kind: &'a str,
+    pub author_type: &'a str,
+    pub author_id: Option<i64>,
+    pub channel: &'a str,
+    pub body: &'a str,
+    pub client_id: Option<&'a str>,
+    pub created_at: i64,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewMessage<'_>) -> QueryResult<MessageRow> {
+    diesel::insert_into(messages::table).values(new).returning(messages::all_columns).get_result(conn)
+}
+
+/// The message an author already sent with this client id, if any.
+pub fn find_by_client_id(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    author_type: &str,
+    author_id: i64,
+    client_id: &str,
+) -> QueryResult<Option<MessageRow>> {
+    messages::table
+        .filter(messages::workspace_id.eq(workspace_id))
+        .filter(messages::author_type.eq(author_type))
+        .filter(messages::author_id.eq(author_id))
+        .filter(messages::client_id.eq(client_id))
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut DbConn, workspace_id: i64, dialog_id: i64, id: i64) -> QueryResult<Option<MessageRow>> {
+    messages::table
+        .filter(messages::id.eq(id))
+        .filter(messages::dialog_id.eq(dialog_id))
+        .filter(messages::workspace_id.eq(workspace_id))
+        .first(conn)
+        .optional()
+}
+
+pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<MessageRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    messages::table.filter(messages::id.eq_any(ids)).load(conn)
+}
+
+/// A page of a dialog's messages, by id in either direction; notes only when asked for.
+pub fn list(
+    conn: &mut DbConn,
+    dialog_id: i64,
+    include_notes: bool,
+    after: Option<i64>,
+    descending: bool,
+    limit: i64,
+) -> QueryResult<Vec<MessageRow>> {
+    let mut query = messages::table.filter(messages::dialog_id.eq(dialog_id)).into_boxed();
+    if !include_notes {
+        query = query.filter(messages::kind.ne(KIND_NOTE));
+    }
+    query = match (after, descending) {
+        (Some(id), false) => query.filter(messages::id.gt(id)).order(messages::id.asc()),
+        (Some(id), true) => query.filter(messages::id.lt(id)).order(messages::id.desc()),
+        (None, false) => query.order(messages::id.asc()),
+        (None, true) => query.order(messages::id.desc()),
+    };
+    query.limit(limit + 1).load(conn)
+}
+
+/// Keeps a tombstone: the text is wiped, who and when are kept.
+pub fn tombstone(conn: &mut DbConn, id: i64, by: i64, now: i64) -> QueryResult<MessageRow> {
+    diesel::update(messages::table.find(id))
+        .set((messages::body.eq(""), messages::deleted_at.eq(now), messages::deleted_by.eq(by)))
+        .returning(messages::all_columns)
+        .get_result(conn)
+}
+
+/// The newest message id of the dialog that the given side can see (for read markers).
+pub fn latest_id(conn: &mut DbConn, dialog_id: i64, include_notes: bool) -> QueryResult<Option<i64>> {
+    let mut query = messages::table.filter(messages::dialog_id.eq(dialog_id)).into_boxed();
+    if !include_notes {
+        query = query.filter(messages::kind.ne(KIND_NOTE));
+    }
+    query.select(diesel::dsl::max(messages::id)).first(conn)
+}
+
+/// The channel the visitor last wrote from in this dialog.
+pub fn last_visitor_channel(conn: &mut DbConn, dialog_id: i64) -> QueryResult<Option<String>> {
+    messages::table
+        .filter(messages::dialog_id.eq(dialog_id))
+        .filter(messages::author_type.eq("visitor"))
+        .order(messages::id.desc())
+        .select(messages::channel)
+        .first(conn)
+        .optional()
+}
