@@ -18,9 +18,9 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 /// - `synchronous = FULL` syncs the WAL at each commit, so an acknowledged write survives a
 ///   power loss; group commit keeps the number of syncs low.
 /// - `busy_timeout` makes a writer wait for the lock instead of failing.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
+PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
-PRAGMA busy_timeout = 10000;
 PRAGMA foreign_keys = ON;
 PRAGMA temp_store = MEMORY;
 PRAGMA cache_size = -32000;";
@@ -44,6 +44,8 @@ impl Manager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
+                // SQLite's own lower() folds only ASCII; searches must ignore case in any script.
+                crate::store::operators::lower_utils::register_impl(&mut conn, |text: String| text.to_lowercase())?;
                 Ok(DbConn::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {

@@ -78,9 +78,10 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, update: Ch
     v.opt_text("name", update.name.as_deref(), MAX_NAME_CHARS);
     v.finish()?;
     let ws = principal.workspace_id;
+    // Under the workspace lock: concurrent merge patches must not lose each other's changes.
     state
         .db
-        .write(move |conn| {
+        .write_in(ws, move |conn| {
             let now = now_ms();
             let chat = chats::find(conn, ws, id)?.ok_or_else(|| ApiError::not_found("chat"))?;
             let settings = match &update.settings {

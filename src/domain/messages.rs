@@ -144,8 +144,19 @@ pub async fn start_dialog(
             if let Some(cid) = &client_id
                 && let Some(existing) = messages::find_by_client_id(conn, ws, author_type, author_id, cid)?
             {
+                let same_visitor =
+                    dialogs::find(conn, ws, existing.dialog_id)?.is_some_and(|d| d.visitor_id == visitor.id);
+                if !same_visitor {
+                    return Err(ApiError::conflict(
+                        "client_id_reused",
+                        "this client_id was already used for another dialog",
+                    ));
+                }
                 return replay(conn, ws, existing);
             }
+            chats::find(conn, ws, visitor.chat_id)?
+                .filter(|c| c.archived_at.is_none())
+                .ok_or_else(|| ApiError::not_found("chat"))?;
             if let Some(open) =
                 dialogs::latest_for_visitor(conn, visitor.id, visitor.chat_id)?.filter(|d| !d.is_closed())
             {

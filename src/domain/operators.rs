@@ -72,7 +72,7 @@ pub async fn invite(
     let (ws, by) = (principal.workspace_id, principal.operator_id);
     state
         .db
-        .write(move |conn| {
+        .write_in(ws, move |conn| {
             let now = now_ms();
             let email = input.email.trim();
             let normalized = normalize_email(email);
@@ -170,9 +170,10 @@ pub async fn update(
 ) -> ApiResult<OperatorRow> {
     validate_profile(&profile)?;
     let actor = principal.clone();
+    let ws = actor.workspace_id;
     state
         .db
-        .write(move |conn| {
+        .write_in(ws, move |conn| {
             let now = now_ms();
             let target = find_target(conn, &actor, id)?;
             let is_self = target.id == actor.operator_id;

@@ -35,9 +35,10 @@ fn name_taken() -> ApiError {
 pub async fn create(state: &AppState, principal: &Principal, name: String, color: Option<String>) -> ApiResult<TagRow> {
     validate(Some(&name), color.as_deref())?;
     let ws = principal.workspace_id;
+    // Under the workspace lock, so the name check and the insert cannot interleave.
     state
         .db
-        .write(move |conn| {
+        .write_in(ws, move |conn| {
             if tags::name_taken(conn, ws, &name, -1)? {
                 return Err(name_taken());
             }
@@ -76,7 +77,7 @@ pub async fn update(
     let ws = principal.workspace_id;
     state
         .db
-        .write(move |conn| {
+        .write_in(ws, move |conn| {
             tags::find(conn, ws, id)?.ok_or_else(|| ApiError::not_found("tag"))?;
             if let Some(n) = &name
                 && tags::name_taken(conn, ws, n, id)?

@@ -395,12 +395,13 @@ pub async fn create_contact(
     v.opt_text("external_id", input.external_id.as_deref(), MAX_EXTERNAL_ID_CHARS);
     v.finish()?;
     let ws = principal.workspace_id;
+    // Under the workspace lock, so two creates with one external id give one visitor.
     state
         .db
-        .write(move |conn| {
+        .write_in(ws, move |conn| {
             let now = now_ms();
-            chats::find(conn, ws, input.chat_id)?.ok_or_else(|| {
-                ApiError::invalid_field("chat_id", "unknown_chat", "no chat with this id in the workspace")
+            chats::find(conn, ws, input.chat_id)?.filter(|c| c.archived_at.is_none()).ok_or_else(|| {
+                ApiError::invalid_field("chat_id", "unknown_chat", "no active chat with this id in the workspace")
             })?;
             let external = input.external_id.as_deref().map(str::trim);
             if let Some(ext) = external

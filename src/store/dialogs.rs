@@ -337,7 +337,10 @@ pub fn list(
             query.filter(
                 diesel::dsl::sql::<Bool>("dialogs.id IN (SELECT m.dialog_id FROM messages m WHERE m.workspace_id = ")
                     .bind::<BigInt, _>(workspace_id)
-                    .sql(" AND m.deleted_at IS NULL AND to_tsvector('simple', m.body) @@ to_tsquery('simple', ")
+                    .sql(
+                    " AND m.deleted_at IS NULL AND to_tsvector('simple', regexp_replace(m.body, '[^[:alnum:]]+', ' ', 'g')) \
+                     @@ to_tsquery('simple', ",
+                )
                     .bind::<Text, _>(text.tsquery())
                     .sql("))"),
             )

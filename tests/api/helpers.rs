@@ -275,3 +275,134 @@ impl Resp {
         self
     }
 }
+
+/// A chat created by a test.
+#[derive(Debug, Clone)]
+pub struct Chat {
+    pub id: i64,
+    pub public_key: String,
+    /// The whole answer to the create request.
+    pub body: Value,
+}
+
+/// A widget visitor: their id and the token the widget sends as `Bearer`.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub id: i64,
+    pub token: String,
+}
+
+impl TestApp {
+    /// Creates a chat (the session must be an admin); `settings` is the partial settings object,
+    /// or `Value::Null` for all defaults.
+    pub async fn create_chat(&self, admin: &Session, name: &str, settings: Value) -> Chat {
+        let body = if settings.is_null() { json!({"name": name}) } else { json!({"name": name, "settings": settings}) };
+        let res = self.post("/api/v1/chats", &admin.token, body).await;
+        res.expect(201);
+        Chat {
+            id: res.body["id"].as_i64().expect("chat id"),
+            public_key: res.body["public_key"].as_str().expect("public key").to_string(),
+            body: res.body.clone(),
+        }
+    }
+
+    /// Starts a new widget session for the chat's public key.
+    pub async fn start_visitor(&self, public_key: &str) -> Visitor {
+        let res = self.post_anon("/api/v1/widget/sessions", json!({"public_key": public_key})).await;
+        res.expect(201);
+        Visitor {
+            id: res.body["visitor"]["id"].as_i64().expect("visitor id"),
+            token: res.body["visitor_token"].as_str().expect("visitor token").to_string(),
+        }
+    }
+
+    pub async fn visitor_get(&self, visitor: &Visitor, path: &str) -> Resp {
+        self.get(path, &visitor.token).await
+    }
+
+    pub async fn visitor_post(&self, visitor: &Visitor, path: &str, body: Value) -> Resp {
+        self.post(path, &visitor.token, body).await
+    }
+
+    pub async fn visitor_patch(&self, visitor: &Visitor, path: &str, body: Value) -> Resp {
+        self.patch(path, &visitor.token, body).await
+    }
+
+    /// The visitor writes through the widget; returns the answer (`message` and `dialog`).
+    pub async fn visitor_writes(&self, visitor: &Visitor, body: &str) -> Value {
+        let res = self.visitor_post(visitor, "/api/v1/widget/messages", json!({"body": body})).await;
+        res.expect(201);
+        res.body.clone()
+    }
+
+    /// The visitor writes; returns the id of the dialog the message went to.
+    pub async fn visitor_writes_dialog(&self, visitor: &Visitor, body: &str) -> i64 {
+        self.visitor_writes(visitor, body).await["dialog"]["id"].as_i64().expect("dialog id")
+    }
+
+    /// An operator replies to a dialog; returns the answer (`message` and `dialog`).
+    pub async fn reply(&self, operator: &Session, dialog_id: i64, body: &str) -> Value {
+        let res =
+            self.post(&format!("/api/v1/dialogs/{dialog_id}/messages"), &operator.token, json!({"body": body})).await;
+        res.expect(201);
+        res.body.clone()
+    }
+
+    /// The dialog as operators see it.
+    pub async fn dialog(&self, operator: &Session, dialog_id: i64) -> Value {
+        let res = self.get(&format!("/api/v1/dialogs/{dialog_id}"), &operator.token).await;
+        res.expect(200);
+        res.body.clone()
+    }
+
+    /// Every item of a paginated list, following `next_cursor` to the end.
+    pub async fn all_items(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}cursor={c}"),
+                None => path.to_string(),
+            };
+            let page = self.get(&url, token).await;
+            page.expect(200);
+            items.extend(page.body["items"].as_array().expect("items").iter().cloned());
+            match page.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return items,
+            }
+        }
+    }
+
+    /// The ids of every item of a paginated list.
+    pub async fn all_ids(&self, path: &str, token: &str) -> Vec<i64> {
+        self.all_items(path, token).await.iter().map(|i| i["id"].as_i64().expect("id")).collect()
+    }
+}
+
+/// The ids of a list answer's `items`.
+pub fn ids(body: &Value) -> Vec<i64> {
+    body["items"].as_array().expect("items").iter().map(|i| i["id"].as_i64().expect("id")).collect()
+}
+
+/// The `field`s of a validation problem's `errors`.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Percent-encodes a query parameter value.
+pub fn query_escape(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -5,10 +5,18 @@ mod helpers;
 
 mod api_keys;
 mod auth;
+mod chat_isolation;
+mod chats;
 mod cli;
+mod dialogs;
 mod errors;
 mod isolation;
+mod messages;
 mod migrations;
 mod openapi;
 mod operations;
 mod operators;
+mod saved_replies;
+mod tags;
+mod visitors;
+mod widget;
