@@ -1,6 +1,6 @@
 //! Group commit: concurrent writes are queued to one writer thread, which runs whatever has
-//! queued up as one transaction (each job inside its own savepoint, so one failing job does not
-//! undo the others), and answers every caller only after that transaction is durable.
+//! queued up as one transaction (one failing job does not undo the others, see `run_batch`), and
+//! answers every caller only after that transaction is durable.
 //!
 //! A disk that syncs a few hundred times a second caps one-commit-per-write at that rate; with
 //! grouping, the rate of writes is that number times the batch size, and batches grow by
@@ -129,9 +129,26 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
     }
 }
 
-/// One transaction for the whole batch; retried when the database aborts it for a conflict.
+/// Why a batch transaction did not commit.
+enum Abort {
+    /// A job failed in a run without savepoints; its partial writes must not commit.
+    JobFailed,
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort::Database(e)
+    }
+}
+
+/// One transaction for the whole batch. Jobs first run without savepoints (two statements per
+/// job saved); if one fails, the transaction is rolled back and the batch runs again with a
+/// savepoint around each job, so the failure undoes only its own writes. The batch is also
+/// retried when the database aborts it for a conflict.
 fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Output>>, diesel::result::Error> {
     let mut attempt = 0;
+    let mut isolate_jobs = false;
     loop {
         attempt += 1;
         let result = write_tx(conn, |conn| {
@@ -142,14 +159,19 @@ fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Outpu
                     lock_workspace(conn, p.workspace_id)?;
                     locked = Some(p.workspace_id);
                 }
-                // A savepoint per job: its failure undoes only its own writes.
-                results.push(conn.transaction(|conn| (p.job)(conn)));
+                let result = if isolate_jobs { conn.transaction(|conn| (p.job)(conn)) } else { (p.job)(conn) };
+                if result.is_err() && !isolate_jobs {
+                    return Err(Abort::JobFailed);
+                }
+                results.push(result);
             }
-            Ok::<_, diesel::result::Error>(results)
+            Ok(results)
         });
         match result {
-            Err(e) if attempt < BATCH_ATTEMPTS && is_retryable(&e) => continue,
-            other => return other,
+            Ok(results) => return Ok(results),
+            Err(Abort::JobFailed) => isolate_jobs = true,
+            Err(Abort::Database(e)) if attempt < BATCH_ATTEMPTS && is_retryable(&e) => {}
+            Err(Abort::Database(e)) => return Err(e),
         }
     }
 }

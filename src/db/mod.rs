@@ -39,6 +39,20 @@ macro_rules! db_run {
     };
 }
 
+/// Runs the same diesel code on the connection inside: the code is written once and each arm
+/// compiles it for its own backend. Store functions use this rather than querying the
+/// `DbConn` itself, because diesel's MultiConnection prepares every statement anew while the
+/// typed connections keep them cached.
+#[macro_export]
+macro_rules! typed {
+    ($conn:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($conn) => $body,
+            $crate::db::DbConn::Postgres($conn) => $body,
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

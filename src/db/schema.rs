@@ -8,7 +8,6 @@ diesel::table! {
         slug -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
-        event_seq -> BigInt,
     }
 }
 

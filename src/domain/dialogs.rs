@@ -91,7 +91,7 @@ fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
 /// The compact state carried by events and shown to visitors.
 pub fn summary(conn: &mut DbConn, row: &DialogRow) -> ApiResult<DialogSummary> {
     let assignee = match row.assignee_id {
-        Some(id) => operators::find_many_any(conn, row.workspace_id, &[id])?.first().map(OperatorBrief::from),
+        Some(id) => operators::find_any(conn, row.workspace_id, id)?.as_ref().map(OperatorBrief::from),
         None => None,
     };
     Ok(DialogSummary::build(row, assignee))

@@ -105,7 +105,7 @@ fn write_visitor_message(
             created_at: now,
         },
     )?;
-    let dialog = dialogs::record_message(conn, dialog.id, row.id, Counted::Visitor, now)?;
+    let dialog = dialogs::record_message(conn, &dialog, row.id, Counted::Visitor, now)?;
     let names = AuthorNames { visitor_name: visitor.name.clone(), ..Default::default() };
     finish(conn, &dialog, &row, &names, Audience::Visitor, now, out)
 }
@@ -270,7 +270,7 @@ fn write_operator_message(
             created_at: now,
         },
     )?;
-    let dialog = dialogs::record_message(conn, dialog.id, row.id, counted, now)?;
+    let dialog = dialogs::record_message(conn, &dialog, row.id, counted, now)?;
     let names =
         AuthorNames { operators: HashMap::from([(operator.id, OperatorBrief::from(&operator))]), ..Default::default() };
     finish(conn, &dialog, &row, &names, audience, now, out)

@@ -39,11 +39,15 @@ pub fn insert(
 }
 
 pub fn find(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Option<ChatRow>> {
-    chats::table.filter(chats::id.eq(id)).filter(chats::workspace_id.eq(workspace_id)).first(conn).optional()
+    crate::typed!(conn => {
+        chats::table.filter(chats::id.eq(id)).filter(chats::workspace_id.eq(workspace_id)).first(conn).optional()
+    })
 }
 
 pub fn find_by_public_key(conn: &mut DbConn, public_key: &str) -> QueryResult<Option<ChatRow>> {
-    chats::table.filter(chats::public_key.eq(public_key)).first(conn).optional()
+    crate::typed!(conn => {
+        chats::table.filter(chats::public_key.eq(public_key)).first(conn).optional()
+    })
 }
 
 pub fn find_many(conn: &mut DbConn, workspace_id: i64, ids: &[i64]) -> QueryResult<Vec<ChatRow>> {

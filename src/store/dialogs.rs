@@ -61,11 +61,15 @@ pub struct NewDialog<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewDialog<'_>) -> QueryResult<DialogRow> {
-    diesel::insert_into(dialogs::table).values(new).returning(dialogs::all_columns).get_result(conn)
+    crate::typed!(conn => {
+        diesel::insert_into(dialogs::table).values(new).returning(dialogs::all_columns).get_result(conn)
+    })
 }
 
 pub fn find(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Option<DialogRow>> {
-    dialogs::table.filter(dialogs::id.eq(id)).filter(dialogs::workspace_id.eq(workspace_id)).first(conn).optional()
+    crate::typed!(conn => {
+        dialogs::table.filter(dialogs::id.eq(id)).filter(dialogs::workspace_id.eq(workspace_id)).first(conn).optional()
+    })
 }
 
 pub fn find_many(conn: &mut DbConn, workspace_id: i64, ids: &[i64]) -> QueryResult<Vec<DialogRow>> {
@@ -77,12 +81,14 @@ pub fn find_many(conn: &mut DbConn, workspace_id: i64, ids: &[i64]) -> QueryResu
 
 /// The visitor's most recent dialog in a chat.
 pub fn latest_for_visitor(conn: &mut DbConn, visitor_id: i64, chat_id: i64) -> QueryResult<Option<DialogRow>> {
-    dialogs::table
-        .filter(dialogs::visitor_id.eq(visitor_id))
-        .filter(dialogs::chat_id.eq(chat_id))
-        .order(dialogs::id.desc())
-        .first(conn)
-        .optional()
+    crate::typed!(conn => {
+        dialogs::table
+            .filter(dialogs::visitor_id.eq(visitor_id))
+            .filter(dialogs::chat_id.eq(chat_id))
+            .order(dialogs::id.desc())
+            .first(conn)
+            .optional()
+    })
 }
 
 /// A visitor's dialogs, newest first.
@@ -106,15 +112,17 @@ pub fn for_visitor(
 /// Makes the operator the assignee only if nobody is: of two concurrent first replies exactly
 /// one succeeds. Returns whether this call assigned.
 pub fn claim(conn: &mut DbConn, dialog_id: i64, operator_id: i64, now: i64) -> QueryResult<bool> {
-    let n = diesel::update(dialogs::table.find(dialog_id).filter(dialogs::assignee_id.is_null()))
-        .set((
-            dialogs::assignee_id.eq(operator_id),
-            dialogs::status
-                .eq(diesel::dsl::sql::<Text>("CASE WHEN status = 'closed' THEN 'closed' ELSE 'assigned' END")),
-            dialogs::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(n == 1)
+    crate::typed!(conn => {
+        let n = diesel::update(dialogs::table.find(dialog_id).filter(dialogs::assignee_id.is_null()))
+            .set((
+                dialogs::assignee_id.eq(operator_id),
+                dialogs::status
+                    .eq(diesel::dsl::sql::<Text>("CASE WHEN status = 'closed' THEN 'closed' ELSE 'assigned' END")),
+                dialogs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(n == 1)
+    })
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -135,7 +143,9 @@ pub struct DialogChanges {
 }
 
 pub fn update(conn: &mut DbConn, id: i64, changes: &DialogChanges) -> QueryResult<DialogRow> {
-    diesel::update(dialogs::table.find(id)).set(changes).returning(dialogs::all_columns).get_result(conn)
+    crate::typed!(conn => {
+        diesel::update(dialogs::table.find(id)).set(changes).returning(dialogs::all_columns).get_result(conn)
+    })
 }
 
 /// Who wrote a message, for the dialog's counters.
@@ -147,58 +157,65 @@ pub enum Counted {
     System,
 }
 
-/// Keeps the dialog's counters and activity times current as a message is stored. Writing
-/// means having seen the conversation, so the writer's side read marker moves to the message.
+/// Keeps the dialog's counters and activity times current as a message is stored, and returns
+/// the updated row. Writing means having seen the conversation, so the writer's side read
+/// marker moves to the message. `row` must be current (the caller holds the workspace lock), so
+/// the new row is computed here rather than read back.
 pub fn record_message(
     conn: &mut DbConn,
-    dialog_id: i64,
+    row: &DialogRow,
     message_id: i64,
     counted: Counted,
     now: i64,
 ) -> QueryResult<DialogRow> {
-    let target = dialogs::table.find(dialog_id);
+    let mut next = row.clone();
+    next.updated_at = now;
     match counted {
-        Counted::Visitor => diesel::update(target)
-            .set((
-                dialogs::message_count.eq(dialogs::message_count + 1),
-                dialogs::visitor_message_count.eq(dialogs::visitor_message_count + 1),
-                dialogs::last_message_id.eq(message_id),
-                dialogs::last_visitor_message_at.eq(now),
-                dialogs::visitor_last_read_id.eq(message_id),
-                dialogs::visitor_last_read_at.eq(now),
-                dialogs::last_activity_at.eq(now),
-                dialogs::updated_at.eq(now),
-            ))
-            .returning(dialogs::all_columns)
-            .get_result(conn),
-        Counted::Operator => diesel::update(target)
-            .set((
-                dialogs::message_count.eq(dialogs::message_count + 1),
-                dialogs::operator_message_count.eq(dialogs::operator_message_count + 1),
-                dialogs::last_message_id.eq(message_id),
-                dialogs::last_operator_message_id.eq(message_id),
-                dialogs::last_operator_message_at.eq(now),
-                dialogs::first_operator_reply_at.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<BigInt>>(
-                    "COALESCE(first_operator_reply_at, ",
-                )
-                .bind::<BigInt, _>(now)
-                .sql(")")),
-                dialogs::operator_last_read_id.eq(message_id),
-                dialogs::operator_last_read_at.eq(now),
-                dialogs::last_activity_at.eq(now),
-                dialogs::updated_at.eq(now),
-            ))
-            .returning(dialogs::all_columns)
-            .get_result(conn),
-        Counted::Note => diesel::update(target)
-            .set((dialogs::note_count.eq(dialogs::note_count + 1), dialogs::updated_at.eq(now)))
-            .returning(dialogs::all_columns)
-            .get_result(conn),
-        Counted::System => diesel::update(target)
-            .set((dialogs::last_message_id.eq(message_id), dialogs::updated_at.eq(now)))
-            .returning(dialogs::all_columns)
-            .get_result(conn),
+        Counted::Visitor => {
+            next.message_count += 1;
+            next.visitor_message_count += 1;
+            next.last_message_id = Some(message_id);
+            next.last_visitor_message_at = Some(now);
+            next.visitor_last_read_id = message_id;
+            next.visitor_last_read_at = Some(now);
+            next.last_activity_at = now;
+        }
+        Counted::Operator => {
+            next.message_count += 1;
+            next.operator_message_count += 1;
+            next.last_message_id = Some(message_id);
+            next.last_operator_message_id = Some(message_id);
+            next.last_operator_message_at = Some(now);
+            next.first_operator_reply_at = row.first_operator_reply_at.or(Some(now));
+            next.operator_last_read_id = message_id;
+            next.operator_last_read_at = Some(now);
+            next.last_activity_at = now;
+        }
+        Counted::Note => next.note_count += 1,
+        Counted::System => next.last_message_id = Some(message_id),
     }
+    crate::typed!(conn => {
+        diesel::update(dialogs::table.find(row.id))
+            .set((
+                dialogs::message_count.eq(next.message_count),
+                dialogs::visitor_message_count.eq(next.visitor_message_count),
+                dialogs::operator_message_count.eq(next.operator_message_count),
+                dialogs::note_count.eq(next.note_count),
+                dialogs::last_message_id.eq(next.last_message_id),
+                dialogs::last_visitor_message_at.eq(next.last_visitor_message_at),
+                dialogs::last_operator_message_id.eq(next.last_operator_message_id),
+                dialogs::last_operator_message_at.eq(next.last_operator_message_at),
+                dialogs::first_operator_reply_at.eq(next.first_operator_reply_at),
+                dialogs::visitor_last_read_id.eq(next.visitor_last_read_id),
+                dialogs::visitor_last_read_at.eq(next.visitor_last_read_at),
+                dialogs::operator_last_read_id.eq(next.operator_last_read_id),
+                dialogs::operator_last_read_at.eq(next.operator_last_read_at),
+                dialogs::last_activity_at.eq(next.last_activity_at),
+                dialogs::updated_at.eq(next.updated_at),
+            ))
+            .execute(conn)
+    })?;
+    Ok(next)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

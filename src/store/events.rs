@@ -1,12 +1,12 @@
-//! The event log: gap-free positions per workspace, taken from the workspace's counter inside
-//! the writing transaction. The counter's row lock (PostgreSQL) or the single writer (SQLite)
-//! makes position order equal commit order, so a reader never sees a later position become
-//! visible before an earlier one.
+//! The event log: gap-free positions per workspace. Every writer of events holds the workspace
+//! lock (`db::lock_workspace`) for its whole transaction and takes the next position after the
+//! newest one, so position order equals commit order: a reader never sees a later position
+//! become visible before an earlier one.
 
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{events, workspaces};
+use crate::db::schema::events;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct EventRow {
@@ -21,12 +21,9 @@ pub struct EventRow {
     pub created_at: i64,
 }
 
-/// Takes the next position of the workspace's log.
+/// The next position of the workspace's log; the caller holds the workspace lock.
 pub fn next_position(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
-    diesel::update(workspaces::table.find(workspace_id))
-        .set(workspaces::event_seq.eq(workspaces::event_seq + 1))
-        .returning(workspaces::event_seq)
-        .get_result(conn)
+    head(conn, workspace_id).map(|p| p + 1)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -41,19 +38,21 @@ pub fn insert(
     payload: &str,
     now: i64,
 ) -> QueryResult<EventRow> {
-    diesel::insert_into(events::table)
-        .values((
-            events::workspace_id.eq(workspace_id),
-            events::position.eq(position),
-            events::event_type.eq(event_type),
-            events::dialog_id.eq(dialog_id),
-            events::visitor_id.eq(visitor_id),
-            events::audience.eq(audience),
-            events::payload.eq(payload),
-            events::created_at.eq(now),
-        ))
-        .returning(events::all_columns)
-        .get_result(conn)
+    crate::typed!(conn => {
+        diesel::insert_into(events::table)
+            .values((
+                events::workspace_id.eq(workspace_id),
+                events::position.eq(position),
+                events::event_type.eq(event_type),
+                events::dialog_id.eq(dialog_id),
+                events::visitor_id.eq(visitor_id),
+                events::audience.eq(audience),
+                events::payload.eq(payload),
+                events::created_at.eq(now),
+            ))
+            .returning(events::all_columns)
+            .get_result(conn)
+    })
 }
 
 /// Events of the workspace after `position`, oldest first.
@@ -84,7 +83,13 @@ pub fn since_for_visitor(
         .load(conn)
 }
 
-/// The newest position of a workspace's log.
+/// The newest position of a workspace's log (0 when it is empty).
 pub fn head(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
-    workspaces::table.find(workspace_id).select(workspaces::event_seq).first(conn)
+    crate::typed!(conn => {
+        events::table
+            .filter(events::workspace_id.eq(workspace_id))
+            .select(diesel::dsl::max(events::position))
+            .first::<Option<i64>>(conn)
+            .map(|p| p.unwrap_or(0))
+    })
 }

@@ -23,8 +23,7 @@ pub const KIND_MESSAGE: &str = "message";
 pub const KIND_NOTE: &str = "note";
 pub const KIND_SYSTEM: &str = "system";
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = messages)]
+#[derive(Debug)]
 pub struct NewMessage<'a> {
     pub workspace_id: i64,
     pub dialog_id: i64,
@@ -37,8 +36,25 @@ pub struct NewMessage<'a> {
     pub created_at: i64,
 }
 
+/// Inserted as a tuple of values rather than an `Insertable` struct: with optional fields diesel
+/// would prepare the statement anew each time; this way it stays cached.
 pub fn insert(conn: &mut DbConn, new: &NewMessage<'_>) -> QueryResult<MessageRow> {
-    diesel::insert_into(messages::table).values(new).returning(messages::all_columns).get_result(conn)
+    crate::typed!(conn => {
+        diesel::insert_into(messages::table)
+            .values((
+                messages::workspace_id.eq(new.workspace_id),
+                messages::dialog_id.eq(new.dialog_id),
+                messages::kind.eq(new.kind),
+                messages::author_type.eq(new.author_type),
+                messages::author_id.eq(new.author_id),
+                messages::channel.eq(new.channel),
+                messages::body.eq(new.body),
+                messages::client_id.eq(new.client_id),
+                messages::created_at.eq(new.created_at),
+            ))
+            .returning(messages::all_columns)
+            .get_result(conn)
+    })
 }
 
 /// The message an author already sent with this client id, if any.
@@ -49,22 +65,26 @@ pub fn find_by_client_id(
     author_id: i64,
     client_id: &str,
 ) -> QueryResult<Option<MessageRow>> {
-    messages::table
-        .filter(messages::workspace_id.eq(workspace_id))
-        .filter(messages::author_type.eq(author_type))
-        .filter(messages::author_id.eq(author_id))
-        .filter(messages::client_id.eq(client_id))
-        .first(conn)
-        .optional()
+    crate::typed!(conn => {
+        messages::table
+            .filter(messages::workspace_id.eq(workspace_id))
+            .filter(messages::author_type.eq(author_type))
+            .filter(messages::author_id.eq(author_id))
+            .filter(messages::client_id.eq(client_id))
+            .first(conn)
+            .optional()
+    })
 }
 
 pub fn find(conn: &mut DbConn, workspace_id: i64, dialog_id: i64, id: i64) -> QueryResult<Option<MessageRow>> {
-    messages::table
-        .filter(messages::id.eq(id))
-        .filter(messages::dialog_id.eq(dialog_id))
-        .filter(messages::workspace_id.eq(workspace_id))
-        .first(conn)
-        .optional()
+    crate::typed!(conn => {
+        messages::table
+            .filter(messages::id.eq(id))
+            .filter(messages::dialog_id.eq(dialog_id))
+            .filter(messages::workspace_id.eq(workspace_id))
+            .first(conn)
+            .optional()
+    })
 }
 
 pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<MessageRow>> {
@@ -106,20 +126,24 @@ pub fn tombstone(conn: &mut DbConn, id: i64, by: i64, now: i64) -> QueryResult<M
 
 /// The newest message id of the dialog that the given side can see (for read markers).
 pub fn latest_id(conn: &mut DbConn, dialog_id: i64, include_notes: bool) -> QueryResult<Option<i64>> {
-    let mut query = messages::table.filter(messages::dialog_id.eq(dialog_id)).into_boxed();
-    if !include_notes {
-        query = query.filter(messages::kind.ne(KIND_NOTE));
-    }
-    query.select(diesel::dsl::max(messages::id)).first(conn)
+    crate::typed!(conn => {
+        let mut query = messages::table.filter(messages::dialog_id.eq(dialog_id)).into_boxed();
+        if !include_notes {
+            query = query.filter(messages::kind.ne(KIND_NOTE));
+        }
+        query.select(diesel::dsl::max(messages::id)).first(conn)
+    })
 }
 
 /// The channel the visitor last wrote from in this dialog.
 pub fn last_visitor_channel(conn: &mut DbConn, dialog_id: i64) -> QueryResult<Option<String>> {
-    messages::table
-        .filter(messages::dialog_id.eq(dialog_id))
-        .filter(messages::author_type.eq("visitor"))
-        .order(messages::id.desc())
-        .select(messages::channel)
-        .first(conn)
-        .optional()
+    crate::typed!(conn => {
+        messages::table
+            .filter(messages::dialog_id.eq(dialog_id))
+            .filter(messages::author_type.eq("visitor"))
+            .order(messages::id.desc())
+            .select(messages::channel)
+            .first(conn)
+            .optional()
+    })
 }

@@ -186,3 +186,14 @@ pub fn find_many_any(conn: &mut DbConn, workspace_id: i64, ids: &[i64]) -> Query
     }
     operators::table.filter(operators::workspace_id.eq(workspace_id)).filter(operators::id.eq_any(ids)).load(conn)
 }
+
+/// One operator by id, removed ones included.
+pub fn find_any(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Option<OperatorRow>> {
+    crate::typed!(conn => {
+        operators::table
+            .filter(operators::id.eq(id))
+            .filter(operators::workspace_id.eq(workspace_id))
+            .first(conn)
+            .optional()
+    })
+}

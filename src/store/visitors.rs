@@ -42,11 +42,15 @@ pub fn insert(conn: &mut DbConn, new: &NewVisitor<'_>) -> QueryResult<VisitorRow
 }
 
 pub fn find(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Option<VisitorRow>> {
-    visitors::table.filter(visitors::id.eq(id)).filter(visitors::workspace_id.eq(workspace_id)).first(conn).optional()
+    crate::typed!(conn => {
+        visitors::table.filter(visitors::id.eq(id)).filter(visitors::workspace_id.eq(workspace_id)).first(conn).optional()
+    })
 }
 
 pub fn find_by_token_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<VisitorRow>> {
-    visitors::table.filter(visitors::token_hash.eq(token_hash)).first(conn).optional()
+    crate::typed!(conn => {
+        visitors::table.filter(visitors::token_hash.eq(token_hash)).first(conn).optional()
+    })
 }
 
 pub fn find_by_external_id(conn: &mut DbConn, workspace_id: i64, external_id: &str) -> QueryResult<Option<VisitorRow>> {
@@ -110,8 +114,10 @@ pub fn update(conn: &mut DbConn, workspace_id: i64, id: i64, changes: &VisitorCh
 }
 
 pub fn touch(conn: &mut DbConn, id: i64, now: i64) -> QueryResult<()> {
-    diesel::update(visitors::table.find(id)).set(visitors::last_seen_at.eq(now)).execute(conn)?;
-    Ok(())
+    crate::typed!(conn => {
+        diesel::update(visitors::table.find(id)).set(visitors::last_seen_at.eq(now)).execute(conn)?;
+        Ok(())
+    })
 }
 
 #[derive(Debug, Clone, Queryable)]

@@ -10,7 +10,6 @@ pub struct WorkspaceRow {
     pub slug: String,
     pub created_at: i64,
     pub updated_at: i64,
-    pub event_seq: i64,
 }
 
 pub fn insert(conn: &mut DbConn, name: &str, slug: &str, now: i64) -> QueryResult<WorkspaceRow> {

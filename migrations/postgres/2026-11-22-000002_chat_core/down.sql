@@ -8,4 +8,3 @@ DROP TABLE dialogs;
 DROP TABLE visitor_notes;
 DROP TABLE visitors;
 DROP TABLE chats;
-ALTER TABLE workspaces DROP COLUMN event_seq;

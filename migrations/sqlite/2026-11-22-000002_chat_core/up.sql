@@ -1,9 +1,5 @@
 -- Chats, visitors, dialogs, messages, tags, saved replies, page views and the event log.
 
--- Positions in the event log are gap-free per workspace: each event takes the next value of
--- this counter inside the transaction that writes it.
-ALTER TABLE workspaces ADD COLUMN event_seq BIGINT NOT NULL DEFAULT 0;
-
 CREATE TABLE chats (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
