@@ -12,8 +12,10 @@ use crate::auth::jwt::{self, JwtKeys};
 use crate::config::Config;
 use crate::db::group_commit::GroupCommit;
 use crate::db::{DatabaseUrl, Db, run_migrations};
+use crate::domain::presence;
 use crate::error::extractors;
 use crate::http::{cors, fallback, request_id};
+use crate::realtime::{Realtime, retention};
 use crate::state::AppState;
 use crate::{api, db};
 
@@ -33,7 +35,12 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     let secret = jwt::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
     let jwt = JwtKeys::new(&secret, config.access_token_ttl_secs);
     let writer = GroupCommit::start(db.clone());
-    Ok(AppState { config: Arc::new(config), db, jwt, writer })
+    let node_id = uuid::Uuid::new_v4().simple().to_string();
+    let realtime = Realtime::start(&config, &db, &node_id)?;
+    let state = AppState { config: Arc::new(config), db, jwt, writer, realtime, node_id };
+    tokio::spawn(presence::maintain(state.clone()));
+    tokio::spawn(retention::run(state.clone()));
+    Ok(state)
 }
 
 /// A server that is accepting connections.

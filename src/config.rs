@@ -84,6 +84,35 @@ pub struct Config {
     #[arg(long = "redis-url", env = "REDIS_URL", global = true)]
     pub redis_url: Option<String>,
 
+    /// Redis pub/sub channel the nodes of one deployment share.
+    #[arg(long = "redis-channel", env = "LIVEDESK_REDIS_CHANNEL", default_value = "livedesk:events", global = true)]
+    pub redis_channel: String,
+
+    /// Seconds between the server's WebSocket pings.
+    #[arg(long = "ws-heartbeat", env = "LIVEDESK_WS_HEARTBEAT", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub ws_heartbeat_secs: u64,
+
+    /// A socket that sends nothing (not even a pong) for this many seconds is closed (4002).
+    #[arg(long = "ws-client-timeout", env = "LIVEDESK_WS_CLIENT_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(2..=86_400), global = true)]
+    pub ws_client_timeout_secs: u64,
+
+    /// Frames waiting for one socket; a client that falls further behind is closed (4008).
+    #[arg(long = "ws-queue", env = "LIVEDESK_WS_QUEUE", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(8..=100_000), global = true)]
+    pub ws_queue_capacity: u32,
+
+    /// Seconds between checks that a connected socket's token is still valid.
+    #[arg(long = "ws-revalidate", env = "LIVEDESK_WS_REVALIDATE", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub ws_revalidate_secs: u64,
+
+    /// Days events stay in the log for catch-up; older positions get `resync_required`.
+    #[arg(long = "event-retention-days", env = "LIVEDESK_EVENT_RETENTION_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
+    pub event_retention_days: u32,
+
     /// HTTP worker threads. Default: the number of CPU cores.
     #[arg(long = "workers", env = "LIVEDESK_WORKERS",
           value_parser = clap::value_parser!(u16).range(1..=256), global = true)]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod pagination;
+pub mod realtime;
 pub mod state;
 pub mod store;
 pub mod telemetry;

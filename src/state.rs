@@ -6,6 +6,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::group_commit::GroupCommit;
+use crate::realtime::Realtime;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,4 +15,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Group-commit writer for messages.
     pub writer: GroupCommit,
+    /// Live delivery to sockets on this node and the others.
+    pub realtime: Realtime,
+    /// This process's id among the nodes sharing the database.
+    pub node_id: String,
 }

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod operators;
 pub mod optional_json;
 pub mod patch;
+pub mod realtime;
 pub mod saved_replies;
 pub mod tags;
 pub mod visitors;
@@ -37,6 +38,12 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/set-password").post(auth::set_password))
         .service(web::resource("/me").get(me::get_me).patch(me::update_me))
         .service(web::resource("/me/password").post(me::change_password))
+        .service(web::resource("/me/presence").put(realtime::set_presence))
+        .service(web::resource("/me/notifications").get(realtime::list_notifications))
+        .service(web::resource("/me/notifications/{chat_id}").put(realtime::update_notifications))
+        .service(web::resource("/presence").get(realtime::list_presence))
+        .service(web::resource("/events").get(realtime::operator_events))
+        .service(web::resource("/ws").get(realtime::operator_socket))
         .service(web::resource("/operators").get(operators::list).post(operators::invite))
         .service(
             web::resource("/operators/{id}").get(operators::get).patch(operators::update).delete(operators::remove),
@@ -85,5 +92,7 @@ pub fn widget_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/dialogs/{id}/messages").get(widget::list_messages))
         .service(web::resource("/dialogs/{id}/read").post(widget::read))
         .service(web::resource("/dialogs/{id}/close").post(widget::close))
-        .service(web::resource("/messages").post(widget::send_message));
+        .service(web::resource("/messages").post(widget::send_message))
+        .service(web::resource("/events").get(realtime::visitor_events))
+        .service(web::resource("/ws").get(realtime::visitor_socket));
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, auth, chats, dialogs, health, me, operators, saved_replies, tags, visitors, widget};
+use super::{api_keys, auth, chats, dialogs, health, me, operators, realtime, saved_replies, tags, visitors, widget};
 use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
@@ -87,6 +87,14 @@ use crate::error::{FieldError, Problem};
         widget::send_message,
         widget::read,
         widget::close,
+        realtime::visitor_events,
+        realtime::visitor_socket,
+        realtime::operator_socket,
+        realtime::operator_events,
+        realtime::list_presence,
+        realtime::set_presence,
+        realtime::list_notifications,
+        realtime::update_notifications,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&SecuritySchemes),
@@ -102,6 +110,7 @@ use crate::error::{FieldError, Problem};
         (name = "tags", description = "Tags for dialogs"),
         (name = "saved-replies", description = "Canned answers, shared or personal"),
         (name = "widget", description = "The visitor side, authenticated with a visitor token"),
+        (name = "realtime", description = "WebSockets (frames in openapi/asyncapi.json), event catch-up, presence"),
         (name = "operations", description = "Health probes"),
     )
 )]

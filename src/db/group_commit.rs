@@ -113,6 +113,11 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
         };
         match run_batch(c, &batch) {
             Ok(results) => {
+                let mut workspaces: Vec<i64> = batch.iter().map(|p| p.workspace_id).collect();
+                workspaces.dedup();
+                for ws in workspaces {
+                    db.committed(ws);
+                }
                 for (p, result) in batch.into_iter().zip(results) {
                     let _ = p.reply.send(result);
                 }

@@ -7,7 +7,7 @@ mod pool;
 pub mod schema;
 mod url;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -65,11 +65,16 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The connection pool. Every query runs on a blocking thread; the number of blocking jobs
 /// in flight is capped by a semaphore so a burst waits asynchronously instead of piling up
 /// threads that each block on the pool.
+/// Called after a transaction that may have appended to a workspace's event log commits, so
+/// live delivery can read the log; set once when the realtime layer starts.
+type CommitListener = Arc<dyn Fn(i64) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Db {
     pool: pool::Pool,
     permits: Arc<Semaphore>,
     backend: Backend,
+    on_commit: Arc<OnceLock<CommitListener>>,
 }
 
 impl Db {
@@ -80,7 +85,24 @@ impl Db {
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
         let pool = pool::build(url, pool_size, ACQUIRE_TIMEOUT)?;
-        Ok(Self { pool, permits: Arc::new(Semaphore::new(pool_size as usize)), backend })
+        Ok(Self {
+            pool,
+            permits: Arc::new(Semaphore::new(pool_size as usize)),
+            backend,
+            on_commit: Arc::new(OnceLock::new()),
+        })
+    }
+
+    /// Registers the listener told about every commit of a workspace's changes.
+    pub fn set_commit_listener(&self, listener: impl Fn(i64) + Send + Sync + 'static) {
+        let _ = self.on_commit.set(Arc::new(listener));
+    }
+
+    /// Tells the listener that `workspace_id`'s event log may have grown.
+    pub fn committed(&self, workspace_id: i64) {
+        if let Some(listener) = self.on_commit.get() {
+            listener(workspace_id);
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -124,11 +146,16 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.write(move |conn| {
-            lock_workspace(conn, workspace_id)?;
-            f(conn)
-        })
-        .await
+        let result = self
+            .write(move |conn| {
+                lock_workspace(conn, workspace_id)?;
+                f(conn)
+            })
+            .await;
+        if result.is_ok() {
+            self.committed(workspace_id);
+        }
+        result
     }
 
     /// A connection for synchronous callers (CLI commands, tests); blocks.

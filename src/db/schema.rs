@@ -237,6 +237,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_preferences (operator_id, chat_id) {
+        operator_id -> BigInt,
+        chat_id -> BigInt,
+        workspace_id -> BigInt,
+        assigned_to_me -> Bool,
+        unassigned -> Bool,
+        assigned_to_others -> Bool,
+        in_app -> Bool,
+        email -> Bool,
+        push -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    operator_presence (operator_id) {
+        operator_id -> BigInt,
+        workspace_id -> BigInt,
+        manual_status -> Text,
+        status -> Text,
+        changed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    presence_connections (node_id, operator_id) {
+        node_id -> Text,
+        operator_id -> BigInt,
+        workspace_id -> BigInt,
+        connections -> Integer,
+        seen_at -> BigInt,
+    }
+}
+
 diesel::joinable!(operators -> workspaces (workspace_id));
 diesel::joinable!(auth_sessions -> operators (operator_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -266,4 +301,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     saved_replies,
     page_views,
     events,
+    notification_preferences,
+    operator_presence,
+    presence_connections,
 );

@@ -40,6 +40,22 @@ pub const DIALOG_TAGS_UPDATED: &str = "dialog.tags_updated";
 pub const MESSAGE_CREATED: &str = "message.created";
 pub const MESSAGE_DELETED: &str = "message.deleted";
 pub const VISITOR_UPDATED: &str = "visitor.updated";
+pub const OPERATOR_PRESENCE: &str = "operator.presence";
+
+/// Every event type the log holds; the realtime protocol document lists the same.
+pub const EVENT_TYPES: &[&str] = &[
+    DIALOG_CREATED,
+    DIALOG_ASSIGNED,
+    DIALOG_UNASSIGNED,
+    DIALOG_CLOSED,
+    DIALOG_REOPENED,
+    DIALOG_READ,
+    DIALOG_TAGS_UPDATED,
+    MESSAGE_CREATED,
+    MESSAGE_DELETED,
+    VISITOR_UPDATED,
+    OPERATOR_PRESENCE,
+];
 
 /// Payload of `dialog.*` events.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

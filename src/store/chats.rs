@@ -93,3 +93,13 @@ pub fn update(conn: &mut DbConn, workspace_id: i64, id: i64, changes: &ChatChang
         .returning(chats::all_columns)
         .get_result(conn)
 }
+
+/// Ids of the workspace's chats that are not archived.
+pub fn active_ids(conn: &mut DbConn, workspace_id: i64) -> QueryResult<Vec<i64>> {
+    chats::table
+        .filter(chats::workspace_id.eq(workspace_id))
+        .filter(chats::archived_at.is_null())
+        .select(chats::id)
+        .order(chats::id.asc())
+        .load(conn)
+}

@@ -93,3 +93,37 @@ pub fn head(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
             .map(|p| p.unwrap_or(0))
     })
 }
+
+/// The oldest position still in a workspace's log (0 when it is empty).
+pub fn oldest(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
+    events::table
+        .filter(events::workspace_id.eq(workspace_id))
+        .select(diesel::dsl::min(events::position))
+        .first::<Option<i64>>(conn)
+        .map(|p| p.unwrap_or(0))
+}
+
+/// Deletes up to `limit` events created before `before`, keeping each workspace's newest.
+pub fn prune(conn: &mut DbConn, before: i64, limit: i64) -> QueryResult<usize> {
+    let doomed: Vec<i64> = events::table
+        .filter(events::created_at.lt(before))
+        .select(events::id)
+        .order(events::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    if doomed.is_empty() {
+        return Ok(0);
+    }
+    let newest = diesel::alias!(events as newest);
+    let keep: Vec<i64> = events::table
+        .filter(events::id.eq_any(&doomed))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            newest
+                .filter(newest.field(events::workspace_id).eq(events::workspace_id))
+                .filter(newest.field(events::position).gt(events::position)),
+        )))
+        .select(events::id)
+        .load(conn)?;
+    let delete: Vec<i64> = doomed.into_iter().filter(|id| !keep.contains(id)).collect();
+    diesel::delete(events::table.filter(events::id.eq_any(&delete))).execute(conn)
+}

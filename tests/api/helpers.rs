@@ -43,6 +43,13 @@ impl TestDb {
         }
     }
 
+    /// The same database for a second node: dropping it leaves the database alone.
+    pub fn shared(other: &TestDb) -> TestDb {
+        let dir = other.dir.join(format!("node-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("node dir");
+        TestDb { url: other.url.clone(), dir, pg: None }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }

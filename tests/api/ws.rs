@@ -1,0 +1,150 @@
+//! A WebSocket client for tests: connects to a test server, sends JSON frames and waits for
+//! frames matching a condition (with a generous deadline, so a missing frame fails the test
+//! instead of hanging it).
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::TestApp;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct Ws {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// How a socket ended.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub code: u16,
+}
+
+impl TestApp {
+    /// Opens a socket at `path` (query included) with `token` as Bearer header.
+    pub async fn ws(&self, path: &str, token: &str) -> Ws {
+        self.try_ws(path, token).await.expect("socket opens")
+    }
+
+    pub async fn try_ws(&self, path: &str, token: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut request = format!("ws://{}{}", self.addr, path).into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Ws { stream })
+    }
+}
+
+impl Ws {
+    pub async fn send(&mut self, frame: Value) {
+        self.stream.send(Message::text(frame.to_string())).await.expect("frame sent");
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::text(text.to_string())).await.expect("frame sent");
+    }
+
+    /// The next JSON frame, or the close code if the socket closes first.
+    pub async fn next(&mut self) -> Result<Value, Closed> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next()).await.expect("a frame within the deadline");
+            match msg {
+                Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).expect("JSON frame")),
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(Closed { code: frame.map(|f| u16::from(f.code)).unwrap_or(1005) });
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Err(Closed { code: 1006 }),
+            }
+        }
+    }
+
+    pub async fn frame(&mut self) -> Value {
+        match self.next().await {
+            Ok(v) => v,
+            Err(c) => panic!("socket closed with {}", c.code),
+        }
+    }
+
+    /// Skips frames until one satisfies `want`, returning it.
+    pub async fn until(&mut self, want: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let frame = self.frame().await;
+            if want(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    /// Skips frames until one of this type arrives.
+    pub async fn until_type(&mut self, frame_type: &str) -> Value {
+        self.until(|f| f["type"] == frame_type).await
+    }
+
+    /// Every frame arriving within `quiet` of the previous one.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<Value> {
+        let mut frames = Vec::new();
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout(quiet, self.stream.next()).await {
+            if let Message::Text(text) = msg {
+                frames.push(serde_json::from_str(&text).expect("JSON frame"));
+            }
+        }
+        frames
+    }
+
+    /// Waits for the socket to close, returning its close code.
+    pub async fn closed(&mut self) -> u16 {
+        loop {
+            match self.next().await {
+                Ok(_) => continue,
+                Err(c) => return c.code,
+            }
+        }
+    }
+}
+
+/// Opens a socket with a bare TCP client that never answers pings, and returns the close code
+/// the server sends (tungstenite would answer pings by itself).
+pub async fn silent_client(addr: std::net::SocketAddr, path: &str, token: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    let handshake = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Authorization: Bearer {token}\r\n\r\n"
+    );
+    tcp.write_all(handshake.as_bytes()).await.expect("handshake sent");
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read_all = async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => data.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, read_all).await.expect("the server closes the connection");
+    let end = data.windows(4).position(|w| w == b"\r\n\r\n").expect("handshake answer") + 4;
+    assert!(data.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&data[..end]));
+    // Server frames are unmasked: opcode, length (7 bits, or 16/64-bit extended), payload.
+    let mut i = end;
+    while i + 2 <= data.len() {
+        let opcode = data[i] & 0x0f;
+        let (len, header) = match data[i + 1] & 0x7f {
+            126 => (u16::from_be_bytes([data[i + 2], data[i + 3]]) as usize, 4),
+            127 => (u64::from_be_bytes(data[i + 2..i + 10].try_into().unwrap()) as usize, 10),
+            n => (n as usize, 2),
+        };
+        let payload = &data[i + header..(i + header + len).min(data.len())];
+        if opcode == 0x8 {
+            return u16::from_be_bytes([payload[0], payload[1]]);
+        }
+        i += header + len;
+    }
+    panic!("no close frame among {} bytes", data.len());
+}
