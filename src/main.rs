@@ -1,4 +1,4 @@
-//! The `livedesk` command: `serve` (default), `migrate`, `openapi`, `create-workspace`.
+//! The `livedesk` command: `serve` (default), `migrate`, `openapi`, `asyncapi`, `create-workspace`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -26,6 +26,8 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
+    /// Print the AsyncAPI document of the WebSockets (JSON) and exit.
+    Asyncapi,
     /// Create a workspace with its first super admin.
     CreateWorkspace {
         /// Workspace name.
@@ -65,6 +67,10 @@ fn main() -> ExitCode {
         }),
         Command::Openapi => {
             print!("{}", api::openapi::spec_json());
+            Ok(())
+        }
+        Command::Asyncapi => {
+            print!("{}", livedesk::realtime::asyncapi::document_json());
             Ok(())
         }
         Command::CreateWorkspace { name, email, display_name, password } => {

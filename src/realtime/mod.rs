@@ -2,6 +2,7 @@
 //! the socket sessions. Events come from the database log (see `store::events`); this layer
 //! only decides when to read it and who gets what.
 
+pub mod asyncapi;
 pub mod broker;
 pub mod hub;
 pub mod protocol;

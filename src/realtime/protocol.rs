@@ -11,6 +11,10 @@ use crate::model::message::MessageView;
 
 /// Normal close: the server is shutting down or the client said goodbye.
 pub const CLOSE_NORMAL: u16 = 1000;
+/// The client broke the WebSocket protocol.
+pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// The server could not serve the socket (the database was unreachable); reconnect later.
+pub const CLOSE_SERVER_ERROR: u16 = 1011;
 /// A frame was larger than the limit.
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// The access token expired while connected: refresh it and reconnect.
@@ -27,7 +31,9 @@ pub const CLOSE_RATE_LIMITED: u16 = 4029;
 /// Every close code the server uses, with its meaning.
 pub const CLOSE_CODES: &[(u16, &str)] = &[
     (CLOSE_NORMAL, "normal closure"),
+    (CLOSE_PROTOCOL_ERROR, "protocol error"),
     (CLOSE_TOO_BIG, "frame too large"),
+    (CLOSE_SERVER_ERROR, "server error"),
     (CLOSE_TOKEN_EXPIRED, "token expired"),
     (CLOSE_HEARTBEAT_TIMEOUT, "heartbeat timeout"),
     (CLOSE_REVOKED, "access revoked"),

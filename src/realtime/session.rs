@@ -124,7 +124,7 @@ impl Socket {
         let ws = self.peer.workspace_id();
         let mut sub = self.state.realtime.hub.subscribe(ws, self.peer.viewer()).await.map_err(|e| {
             tracing::warn!(error = %e, "socket could not join its feed");
-            Close(1011, "server error")
+            Close(CLOSE_SERVER_ERROR, "server error")
         })?;
         self.start(since, &sub).await?;
         let config = self.state.config.clone();
@@ -164,7 +164,7 @@ impl Socket {
                         }
                         Some(Ok(_)) => {}
                         Some(Err(actix_ws::ProtocolError::Overflow)) => return Err(Close(CLOSE_TOO_BIG, "frame too large")),
-                        Some(Err(_)) => return Err(Close(1002, "protocol error")),
+                        Some(Err(_)) => return Err(Close(CLOSE_PROTOCOL_ERROR, "protocol error")),
                     }
                 }
                 _ = heartbeat.tick() => {
@@ -196,7 +196,7 @@ impl Socket {
             .db
             .run(move |conn| Ok((events::head(conn, ws)?, events::oldest(conn, ws)?)))
             .await
-            .map_err(|_| Close(1011, "server error"))?;
+            .map_err(|_| Close(CLOSE_SERVER_ERROR, "server error"))?;
         let heartbeat_secs = self.state.config.ws_heartbeat_secs;
         self.send(&ServerFrame::Welcome(Welcome { position: head, heartbeat_secs })).await?;
         self.last = head.max(sub.live_from);
@@ -222,7 +222,7 @@ impl Socket {
                     })
                 })
                 .await
-                .map_err(|_| Close(1011, "server error"))?;
+                .map_err(|_| Close(CLOSE_SERVER_ERROR, "server error"))?;
             let full = rows.len() as i64 == READ_BATCH;
             for row in rows {
                 after = row.position;

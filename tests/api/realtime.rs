@@ -422,3 +422,63 @@ async fn two_nodes_share_events_through_redis() {
         vis.until(|f| is_event(f, "message.created") && f["data"]["message"]["author"]["type"] == "operator").await;
     assert_eq!(got["data"]["message"]["body"], "Hello from B");
 }
+
+#[test]
+fn the_committed_asyncapi_document_matches_the_code() {
+    use livedesk::realtime::{asyncapi, protocol};
+    const COMMITTED: &str = include_str!("../../openapi/asyncapi.json");
+    let generated = asyncapi::document_json();
+    if std::env::var("UPDATE_ASYNCAPI").is_ok() {
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/asyncapi.json"), &generated).unwrap();
+        return;
+    }
+    assert!(
+        COMMITTED == generated,
+        "openapi/asyncapi.json is stale; regenerate it with: cargo run -q -- asyncapi > openapi/asyncapi.json"
+    );
+    // Every frame type and close code the code uses is described, with a payload schema.
+    let doc: Value = serde_json::from_str(COMMITTED).unwrap();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    let messages = doc["components"]["messages"].as_object().unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let names = protocol::SERVER_FRAME_TYPES.iter().chain(livedesk::domain::events::EVENT_TYPES);
+    for name in names {
+        assert!(messages.contains_key(*name), "{name} is not documented");
+        let text = messages[*name]["payload"].to_string();
+        for reference in text.split("#/components/schemas/").skip(1) {
+            let schema = reference.split('"').next().unwrap();
+            assert!(schemas.contains_key(schema), "{name} refers to a missing schema {schema}");
+        }
+    }
+    for name in protocol::CLIENT_FRAME_TYPES {
+        assert!(messages.contains_key(&format!("client.{name}")), "client frame {name} is not documented");
+    }
+    let codes = doc["info"]["x-close-codes"].to_string();
+    for (code, _) in protocol::CLOSE_CODES {
+        assert!(codes.contains(&format!("\"code\":{code}")), "close code {code} is not documented");
+    }
+}
+
+#[test]
+fn server_frames_serialise_with_their_documented_type() {
+    use livedesk::realtime::protocol::*;
+    let frames = [
+        ServerFrame::Welcome(Welcome { position: 1, heartbeat_secs: 20 }),
+        ServerFrame::ResyncRequired(ResyncRequired { position: 1, oldest_position: 1 }),
+        ServerFrame::Typing(Typing {
+            dialog_id: 1,
+            visitor_id: 1,
+            author_type: "visitor".into(),
+            operator_id: None,
+            name: None,
+        }),
+        ServerFrame::Ack(Ack { reference: None, message: None, dialog: None, created: false }),
+        ServerFrame::error(None, "invalid_frame", "x"),
+        ServerFrame::Pong(Pong { reference: None }),
+    ];
+    for frame in frames {
+        let v: Value = serde_json::from_str(&frame.to_text()).unwrap();
+        let t = v["type"].as_str().unwrap().to_string();
+        assert!(SERVER_FRAME_TYPES.contains(&t.as_str()), "{t} is sent but not listed");
+    }
+}
