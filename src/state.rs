@@ -1,4 +1,5 @@
-//! What every handler can reach: configuration, the database and the signing keys.
+//! What every handler can reach: configuration, the database, the signing keys, rate limits
+//! and metrics.
 
 use std::sync::Arc;
 
@@ -6,6 +7,8 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::group_commit::GroupCommit;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,4 +17,6 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Group-commit writer for messages.
     pub writer: GroupCommit,
+    pub limiter: RateLimiter,
+    pub metrics: Metrics,
 }

@@ -68,6 +68,11 @@ impl GroupCommit {
         &self.stats
     }
 
+    /// Writes queued and not yet taken by the writer.
+    pub fn queue_len(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     /// Runs `job` in the next group transaction of its workspace and returns its result once the
     /// transaction has committed.
     pub async fn submit<T, F>(&self, workspace_id: i64, job: F) -> ApiResult<T>

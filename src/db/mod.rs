@@ -70,6 +70,7 @@ pub struct Db {
     pool: pool::Pool,
     permits: Arc<Semaphore>,
     backend: Backend,
+    pool_size: u32,
 }
 
 impl Db {
@@ -80,11 +81,20 @@ impl Db {
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
         let pool = pool::build(url, pool_size, ACQUIRE_TIMEOUT)?;
-        Ok(Self { pool, permits: Arc::new(Semaphore::new(pool_size as usize)), backend })
+        Ok(Self { pool, permits: Arc::new(Semaphore::new(pool_size as usize)), backend, pool_size })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Open and idle connections of the pool, for metrics.
+    pub fn pool_state(&self) -> diesel::r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn pool_size(&self) -> u32 {
+        self.pool_size
     }
 
     /// Runs `f` with a pooled connection on a blocking thread.

@@ -80,6 +80,8 @@ impl TestApp {
         config.workers = Some(2);
         config.db_pool_size = 4;
         config.log_level = "warn".into();
+        // Scenarios send many requests from one address; the rate-limit tests switch them on.
+        config.limits.enabled = false;
         adjust(&mut config);
         Self::start(db, config)
     }
