@@ -14,7 +14,9 @@ use crate::db::group_commit::GroupCommit;
 use crate::db::{DatabaseUrl, Db, run_migrations};
 use crate::domain::presence;
 use crate::error::extractors;
-use crate::http::{cors, fallback, request_id};
+use crate::http::{cors, fallback, metrics, request_id, security_headers};
+use crate::metrics::Metrics;
+use crate::rate_limit::{RateLimiter, RedisCounter};
 use crate::realtime::{Realtime, retention};
 use crate::state::AppState;
 use crate::{api, db};
@@ -35,9 +37,14 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     let secret = jwt::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
     let jwt = JwtKeys::new(&secret, config.access_token_ttl_secs);
     let writer = GroupCommit::start(db.clone());
+    let limiter = match &config.redis_url {
+        Some(url) => RateLimiter::with_redis(RedisCounter::new(url)?),
+        None => RateLimiter::in_memory(),
+    };
     let node_id = uuid::Uuid::new_v4().simple().to_string();
     let realtime = Realtime::start(&config, &db, &node_id)?;
-    let state = AppState { config: Arc::new(config), db, jwt, writer, realtime, node_id };
+    let state =
+        AppState { config: Arc::new(config), db, jwt, writer, limiter, metrics: Metrics::new(), realtime, node_id };
     tokio::spawn(presence::maintain(state.clone()));
     tokio::spawn(retention::run(state.clone()));
     Ok(state)
@@ -70,6 +77,8 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<RunningS
             .service(web::scope("/api/v1").wrap(cors::operator_api(&origins)).configure(api::v1_routes))
             .default_service(web::to(fallback::route_not_found))
             .wrap(fallback::handlers())
+            .wrap(from_fn(security_headers::middleware))
+            .wrap(from_fn(metrics::middleware))
             .wrap(from_fn(request_id::middleware))
     })
     .shutdown_timeout(config.shutdown_timeout_secs)

@@ -6,6 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::http::client_addr::TrustedProxies;
+use crate::rate_limit::Quota;
+use crate::rate_limit::quota::QuotaSetting;
+
 /// Settings shared by every subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -121,6 +125,87 @@ pub struct Config {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long = "shutdown-timeout", env = "LIVEDESK_SHUTDOWN_TIMEOUT", default_value_t = 30, global = true)]
     pub shutdown_timeout_secs: u64,
+
+    /// Proxies whose `X-Forwarded-For` is believed (IP addresses or CIDR ranges, comma-separated).
+    /// Without them the client address is the connection's peer address.
+    #[arg(long = "trusted-proxies", env = "LIVEDESK_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: TrustedProxies,
+
+    /// `Strict-Transport-Security` max-age in seconds; 0 sends no HSTS header (set it when
+    /// livedesk is reached over HTTPS only).
+    #[arg(long = "hsts-max-age", env = "LIVEDESK_HSTS_MAX_AGE", default_value_t = 0, global = true)]
+    pub hsts_max_age_secs: u64,
+
+    /// Bearer token that `GET /metrics` requires. Unset: `/metrics` is off (404).
+    #[arg(long = "metrics-token", env = "LIVEDESK_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
+    #[command(flatten)]
+    pub limits: RateLimits,
+}
+
+/// Abuse limits, each `COUNT/SECONDS` (fixed windows aligned to the clock) or `off`.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimits {
+    /// Whether rate limits apply at all.
+    #[arg(long = "rate-limits", env = "LIVEDESK_RATE_LIMITS", default_value_t = true,
+          action = clap::ArgAction::Set, global = true)]
+    pub enabled: bool,
+
+    /// Sign-in attempts per account (email).
+    #[arg(long = "limit-login-account", env = "LIVEDESK_LIMIT_LOGIN_ACCOUNT", default_value = "10/300", global = true)]
+    pub login_account: QuotaSetting,
+
+    /// Sign-up, sign-in and set-password attempts per client address.
+    #[arg(long = "limit-auth-address", env = "LIVEDESK_LIMIT_AUTH_ADDRESS", default_value = "50/300", global = true)]
+    pub auth_address: QuotaSetting,
+
+    /// Visitor sessions started per client address and chat.
+    #[arg(
+        long = "limit-visitor-sessions",
+        env = "LIVEDESK_LIMIT_VISITOR_SESSIONS",
+        default_value = "30/60",
+        global = true
+    )]
+    pub visitor_sessions: QuotaSetting,
+
+    /// Messages per visitor.
+    #[arg(
+        long = "limit-visitor-messages",
+        env = "LIVEDESK_LIMIT_VISITOR_MESSAGES",
+        default_value = "30/60",
+        global = true
+    )]
+    pub visitor_messages: QuotaSetting,
+
+    /// Visitor messages per client address and workspace.
+    #[arg(
+        long = "limit-visitor-messages-address",
+        env = "LIVEDESK_LIMIT_VISITOR_MESSAGES_ADDRESS",
+        default_value = "300/60",
+        global = true
+    )]
+    pub visitor_messages_address: QuotaSetting,
+
+    /// Operator API requests per access token or API key.
+    #[arg(
+        long = "limit-operator-requests",
+        env = "LIVEDESK_LIMIT_OPERATOR_REQUESTS",
+        default_value = "1200/60",
+        global = true
+    )]
+    pub operator_requests: QuotaSetting,
+
+    /// Frames one WebSocket connection may send (a burst of COUNT, then COUNT per SECONDS).
+    #[arg(long = "limit-socket-frames", env = "LIVEDESK_LIMIT_SOCKET_FRAMES", default_value = "60/10", global = true)]
+    pub socket_frames: QuotaSetting,
+}
+
+impl RateLimits {
+    /// The quota in effect: `None` when the limit or all limits are off.
+    pub fn quota(&self, setting: &QuotaSetting) -> Option<Quota> {
+        if self.enabled { setting.0 } else { None }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,6 +297,11 @@ impl Config {
         {
             return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
         }
+        if let Some(token) = &self.metrics_token
+            && token.len() < 16
+        {
+            return Err(ConfigError::new("LIVEDESK_METRICS_TOKEN", "must be at least 16 characters long"));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| ConfigError::new("RUST_LOG", e.to_string()))?;
         Ok(())
@@ -237,6 +327,8 @@ impl Config {
         config.dialog_link_template = None;
         config.widget_script_url = None;
         config.signup_enabled = true;
+        config.metrics_token = None;
+        config.trusted_proxies = TrustedProxies::default();
         config
     }
 }

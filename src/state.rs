@@ -1,4 +1,5 @@
-//! What every handler can reach: configuration, the database and the signing keys.
+//! What every handler can reach: configuration, the database, the signing keys, rate limits
+//! and metrics.
 
 use std::sync::Arc;
 
@@ -6,6 +7,8 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::group_commit::GroupCommit;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::realtime::Realtime;
 
 #[derive(Clone)]
@@ -19,4 +22,6 @@ pub struct AppState {
     pub realtime: Realtime,
     /// This process's id among the nodes sharing the database.
     pub node_id: String,
+    pub limiter: RateLimiter,
+    pub metrics: Metrics,
 }

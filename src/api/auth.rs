@@ -9,7 +9,10 @@ use super::optional_json::OptionalJson;
 use crate::auth::extract::{authenticate, bearer_token};
 use crate::domain::accounts::{self, Grant, Login, Signup};
 use crate::error::ApiResult;
+use crate::http::client_addr::client_ip;
+use crate::http::rate_limit::enforce;
 use crate::model::operator::{OperatorView, WorkspaceView};
+use crate::rate_limit::Bucket;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -91,12 +94,19 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
+/// Counts one sign-up, sign-in or set-password attempt from the client's address.
+async fn limit_address(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
+    let ip = client_ip(req, &state.config.trusted_proxies);
+    enforce(state, Bucket::AuthAddress, &ip.to_string(), &state.config.limits.auth_address).await
+}
+
 /// Create a workspace and its first super admin.
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth",
     request_body = SignupRequest,
     responses(
         (status = 201, description = "Workspace created; the caller is signed in as its super admin", body = TokenResponse),
         (status = 403, description = "Sign-up is switched off (`signup_disabled`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(()))]
 pub async fn signup(
@@ -104,6 +114,7 @@ pub async fn signup(
     req: HttpRequest,
     body: web::Json<SignupRequest>,
 ) -> ApiResult<HttpResponse> {
+    limit_address(&state, &req).await?;
     let body = body.into_inner();
     let input = Signup {
         workspace_name: body.workspace_name,
@@ -122,6 +133,7 @@ pub async fn signup(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 403, description = "The account is deactivated (`account_deactivated`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email belongs to several workspaces; send `workspace` (`workspace_required`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts for this account or from this address (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(()))]
 pub async fn login(
@@ -129,6 +141,9 @@ pub async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
+    limit_address(&state, &req).await?;
+    let account = body.email.trim().to_lowercase();
+    enforce(&state, Bucket::LoginAccount, &account, &state.config.limits.login_account).await?;
     let body = body.into_inner();
     let input = Login { email: body.email, password: body.password, workspace: body.workspace };
     let grant = accounts::login(&state, input, user_agent(&req)).await?;
@@ -172,6 +187,7 @@ pub async fn logout(
     responses(
         (status = 200, description = "Password set; signed in", body = TokenResponse),
         (status = 403, description = "The account is deactivated (`account_deactivated`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(()))]
 pub async fn set_password(
@@ -179,6 +195,7 @@ pub async fn set_password(
     req: HttpRequest,
     body: web::Json<SetPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
+    limit_address(&state, &req).await?;
     let body = body.into_inner();
     let grant = accounts::set_password_with_token(&state, body.token, body.password, user_agent(&req)).await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(grant)))

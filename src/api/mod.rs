@@ -26,7 +26,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
         .service(web::resource("/api/openapi.json").get(docs::openapi_json))
-        .service(web::resource("/docs").get(docs::docs_page));
+        .service(web::resource("/docs").get(docs::docs_page))
+        .service(web::resource("/metrics").get(crate::http::metrics::endpoint));
 }
 
 /// The operator API under `/api/v1`.

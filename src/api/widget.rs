@@ -2,7 +2,7 @@
 //! token; with it the visitor edits their profile, records page views, writes, and reads their
 //! own dialogs (never internal notes, never anyone else's dialogs).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,11 +16,14 @@ use crate::domain::dialogs as dialog_rules;
 use crate::domain::messages::{self, VisitorMessageInput};
 use crate::domain::visitors::{self, PageViewInput};
 use crate::error::ApiResult;
+use crate::http::client_addr::client_ip;
+use crate::http::rate_limit::enforce;
 use crate::model::chat::WidgetChatView;
 use crate::model::dialog::DialogSummary;
 use crate::model::message::MessageView;
 use crate::model::visitor::{PageViewView, VisitorView};
 use crate::pagination::{Page, PageParams};
+use crate::rate_limit::Bucket;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,13 +52,19 @@ pub struct WidgetSession {
     responses(
         (status = 201, description = "New visitor", body = WidgetSession),
         (status = 200, description = "Resumed visitor", body = WidgetSession),
+        (status = 429, description = "Too many sessions started from this address for this chat (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(()))]
 pub async fn start_session(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<StartSessionRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
+    // Keyed by chat too: a flood against one customer's widget leaves the others alone.
+    let ip = client_ip(&req, &state.config.trusted_proxies);
+    let key = format!("{ip}:{}", b.public_key);
+    enforce(&state, Bucket::VisitorSessions, &key, &state.config.limits.visitor_sessions).await?;
     let session = visitors::start_session(&state, b.public_key, b.visitor_token).await?;
     let mut res = if session.created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(res.json(WidgetSession {
@@ -197,13 +206,20 @@ pub struct WidgetMessageRequest {
     responses(
         (status = 201, description = "Message stored", body = SendMessageResponse),
         (status = 200, description = "Retry of an earlier message (same client_id): the original", body = SendMessageResponse),
+        (status = 429, description = "Too many messages from this visitor or address (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("visitor" = [])))]
 pub async fn send_message(
     state: web::Data<AppState>,
+    req: HttpRequest,
     visitor: VisitorAuth,
     body: web::Json<WidgetMessageRequest>,
 ) -> ApiResult<HttpResponse> {
+    let limits = &state.config.limits;
+    enforce(&state, Bucket::VisitorMessages, &visitor.visitor_id.to_string(), &limits.visitor_messages).await?;
+    let ip = client_ip(&req, &state.config.trusted_proxies);
+    let key = format!("{ip}:{}", visitor.workspace_id);
+    enforce(&state, Bucket::VisitorMessagesAddress, &key, &limits.visitor_messages_address).await?;
     let b = body.into_inner();
     let input = VisitorMessageInput { body: b.body, client_id: b.client_id, channel: Channel::Web };
     let sent = messages::send_as_visitor(&state, &visitor, input).await?;

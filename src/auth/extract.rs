@@ -92,7 +92,16 @@ impl FromRequest for Auth {
         let token = bearer_token(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            authenticate(&state, &token?).await.map(Auth)
+            let principal = authenticate(&state, &token?).await?;
+            // Counted per credential after authenticating, so junk tokens cannot use up
+            // anyone's quota.
+            let key = match principal.credential {
+                Credential::Session(id) => format!("s{id}"),
+                Credential::ApiKey(id) => format!("k{id}"),
+            };
+            let quota = &state.config.limits.operator_requests;
+            crate::http::rate_limit::enforce(&state, crate::rate_limit::Bucket::OperatorRequests, &key, quota).await?;
+            Ok(Auth(principal))
         })
     }
 }

@@ -12,9 +12,9 @@
 use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Db, DbConn, lock_workspace, write_tx};
@@ -37,6 +37,8 @@ const MAX_BATCH: usize = 512;
 const QUEUE_CAPACITY: usize = 8192;
 const ENQUEUE_TIMEOUT: Duration = Duration::from_secs(5);
 const BATCH_ATTEMPTS: usize = 3;
+/// The writer's connection is checked before a batch when it has been idle this long.
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct GroupCommit {
@@ -68,6 +70,11 @@ impl GroupCommit {
         &self.stats
     }
 
+    /// Writes queued and not yet taken by the writer.
+    pub fn queue_len(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     /// Runs `job` in the next group transaction of its workspace and returns its result once the
     /// transaction has committed.
     pub async fn submit<T, F>(&self, workspace_id: i64, job: F) -> ApiResult<T>
@@ -88,6 +95,7 @@ impl GroupCommit {
 
 fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
     let mut conn = None;
+    let mut last_used = Instant::now();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -101,6 +109,14 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
 
+        // A connection idle for a while may have died with a database restart; check it
+        // before a batch rather than fail the batch (a failed commit cannot be retried safely).
+        if conn.is_some() && last_used.elapsed() >= IDLE_CHECK_AFTER {
+            let alive = conn.as_mut().is_some_and(|c| diesel::sql_query("SELECT 1").execute(c).is_ok());
+            if !alive {
+                conn = None;
+            }
+        }
         if conn.is_none() {
             conn = db.get_blocking().ok();
         }
@@ -111,7 +127,9 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
             std::thread::sleep(Duration::from_millis(200));
             continue;
         };
-        match run_batch(c, &batch) {
+        let outcome = run_batch(c, &batch);
+        last_used = Instant::now();
+        match outcome {
             Ok(results) => {
                 let mut workspaces: Vec<i64> = batch.iter().map(|p| p.workspace_id).collect();
                 workspaces.dedup();
@@ -123,7 +141,6 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
                 }
             }
             Err(err) => {
-                // The connection may be the problem; take a fresh one next time.
                 conn = None;
                 let failure = err.to_string();
                 for p in batch {

@@ -74,6 +74,7 @@ pub struct Db {
     pool: pool::Pool,
     permits: Arc<Semaphore>,
     backend: Backend,
+    pool_size: u32,
     on_commit: Arc<OnceLock<CommitListener>>,
 }
 
@@ -89,6 +90,7 @@ impl Db {
             pool,
             permits: Arc::new(Semaphore::new(pool_size as usize)),
             backend,
+            pool_size,
             on_commit: Arc::new(OnceLock::new()),
         })
     }
@@ -107,6 +109,15 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Open and idle connections of the pool, for metrics.
+    pub fn pool_state(&self) -> diesel::r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn pool_size(&self) -> u32 {
+        self.pool_size
     }
 
     /// Runs `f` with a pooled connection on a blocking thread.

@@ -82,11 +82,17 @@ impl TestApp {
 
     /// Starts a server whose configuration `adjust` may change first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let db = TestDb::new();
+        Self::spawn_on(TestDb::new(), adjust).await
+    }
+
+    /// Like [`TestApp::spawn_with`], on a given database.
+    pub async fn spawn_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::for_data_dir(db.dir.clone(), Some(db.url.clone()));
         config.workers = Some(2);
         config.db_pool_size = 4;
         config.log_level = "warn".into();
+        // Scenarios send many requests from one address; the rate-limit tests switch them on.
+        config.limits.enabled = false;
         adjust(&mut config);
         Self::start(db, config)
     }

@@ -1,0 +1,309 @@
+//! The authorisation table: every operation of the spec, called as anonymous, as a visitor, as
+//! an admin of another workspace, as an operator and as an admin, with the status each must
+//! get. An operation without a row fails the test, so a new endpoint needs its row.
+//!
+//! `OK` means any 2xx. A stranger (another workspace's admin) gets 404 for anything of this
+//! workspace, and acts in their own workspace on lists and creation.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, Session, TestApp, Visitor};
+
+const OK: u16 = 200;
+const CALLERS: [&str; 5] = ["anonymous", "visitor", "stranger", "operator", "admin"];
+
+/// Ids of this workspace's resources; rows that destroy something get one of their own.
+struct Fixture {
+    visitor: Visitor,
+    chat_key: String,
+    chat: i64,
+    chat_to_delete: i64,
+    dialog: i64,
+    dialog_to_close: i64,
+    dialog_to_reopen: i64,
+    operator_message: i64,
+    tag: i64,
+    tag_to_delete: i64,
+    attached_tag: i64,
+    reply: i64,
+    reply_to_delete: i64,
+    note_to_delete: i64,
+    key_to_revoke: i64,
+    target: i64,
+    target_to_remove: i64,
+    owner_email: String,
+    /// Contacts without a dialog, one per caller, to open dialogs with.
+    contacts: Vec<i64>,
+}
+
+type Concrete = fn(&Fixture) -> String;
+/// The body of one call, from the fixture and the call's number (consecutive, starting at 0).
+type Body = fn(&Fixture, usize) -> Option<Value>;
+
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    concrete: Concrete,
+    body: Body,
+    /// Anonymous, visitor, stranger, operator, admin.
+    expect: [u16; 5],
+}
+
+fn none(_: &Fixture, _: usize) -> Option<Value> {
+    None
+}
+
+macro_rules! row {
+    ($method:literal $path:literal, $concrete:expr, $body:expr, $expect:expr) => {
+        Row { method: $method, path: $path, concrete: $concrete, body: $body, expect: $expect }
+    };
+    ($method:literal $path:literal, $expect:expr) => {
+        Row { method: $method, path: $path, concrete: |_| $path.to_string(), body: none, expect: $expect }
+    };
+}
+
+/// Operator API: anonymous and visitor tokens get 401.
+const fn op(stranger: u16, operator: u16, admin: u16) -> [u16; 5] {
+    [401, 401, stranger, operator, admin]
+}
+/// Widget API: only the visitor's token works.
+const WIDGET: [u16; 5] = [401, OK, 401, 401, 401];
+/// Public endpoints: the same for everyone, whatever token comes along.
+const fn public(status: u16) -> [u16; 5] {
+    [status; 5]
+}
+
+fn rows() -> Vec<Row> {
+    vec![
+        row!("GET" "/healthz", public(OK)),
+        row!("GET" "/readyz", public(OK)),
+        row!("POST" "/api/v1/auth/signup", |_| "/api/v1/auth/signup".into(),
+            |_, n| Some(json!({"workspace_name": format!("Ws {n}"), "email": format!("s{n}@new.test"), "password": PASSWORD, "display_name": "S"})),
+            public(201)),
+        row!("POST" "/api/v1/auth/login", |_| "/api/v1/auth/login".into(),
+            |f, _| Some(json!({"email": f.owner_email, "password": PASSWORD})), public(OK)),
+        row!("POST" "/api/v1/auth/refresh", |_| "/api/v1/auth/refresh".into(),
+            |_, _| Some(json!({"refresh_token": "ldr_not_a_token"})), public(401)),
+        row!("POST" "/api/v1/auth/logout", |_| "/api/v1/auth/logout".into(),
+            |_, _| Some(json!({"refresh_token": "ldr_not_a_token"})), public(204)),
+        row!("POST" "/api/v1/auth/set-password", |_| "/api/v1/auth/set-password".into(),
+            |_, _| Some(json!({"token": "ldi_not_a_token", "password": PASSWORD})), public(401)),
+        row!("GET" "/api/v1/me", op(OK, OK, OK)),
+        row!("PATCH" "/api/v1/me", |_| "/api/v1/me".into(), |_, _| Some(json!({"display_name": "Me"})), op(OK, OK, OK)),
+        // A wrong current password: the session stays, and the answer shows the check ran.
+        row!("POST" "/api/v1/me/password", |_| "/api/v1/me/password".into(),
+            |_, _| Some(json!({"current_password": "not my password", "new_password": "a new long password"})),
+            op(422, 422, 422)),
+        row!("GET" "/api/v1/operators", op(OK, OK, OK)),
+        row!("POST" "/api/v1/operators", |_| "/api/v1/operators".into(),
+            |_, n| Some(json!({"email": format!("new{n}@acme.test"), "display_name": "New"})), op(201, 403, 201)),
+        row!("GET" "/api/v1/operators/{id}", |f| format!("/api/v1/operators/{}", f.target), none, op(404, OK, OK)),
+        row!("PATCH" "/api/v1/operators/{id}", |f| format!("/api/v1/operators/{}", f.target),
+            |_, _| Some(json!({"display_name": "Renamed"})), op(404, 403, OK)),
+        row!("DELETE" "/api/v1/operators/{id}", |f| format!("/api/v1/operators/{}", f.target_to_remove), none,
+            op(404, 403, 204)),
+        row!("POST" "/api/v1/operators/{id}/password-link", |f| format!("/api/v1/operators/{}/password-link", f.target),
+            none, op(404, 403, 201)),
+        row!("GET" "/api/v1/api-keys", op(OK, 403, OK)),
+        row!("POST" "/api/v1/api-keys", |_| "/api/v1/api-keys".into(), |_, n| Some(json!({"name": format!("key {n}")})),
+            op(201, 403, 201)),
+        row!("DELETE" "/api/v1/api-keys/{id}", |f| format!("/api/v1/api-keys/{}", f.key_to_revoke), none,
+            op(404, 403, 204)),
+        row!("GET" "/api/v1/chats", op(OK, OK, OK)),
+        row!("POST" "/api/v1/chats", |_| "/api/v1/chats".into(), |_, n| Some(json!({"name": format!("Chat {n}")})),
+            op(201, 403, 201)),
+        row!("GET" "/api/v1/chats/{id}", |f| format!("/api/v1/chats/{}", f.chat), none, op(404, OK, OK)),
+        row!("PATCH" "/api/v1/chats/{id}", |f| format!("/api/v1/chats/{}", f.chat), |_, _| Some(json!({"name": "Site"})),
+            op(404, 403, OK)),
+        row!("DELETE" "/api/v1/chats/{id}", |f| format!("/api/v1/chats/{}", f.chat_to_delete), none, op(404, 403, 204)),
+        row!("GET" "/api/v1/chats/{id}/embed", |f| format!("/api/v1/chats/{}/embed", f.chat), none, op(404, OK, OK)),
+        row!("GET" "/api/v1/dialogs", op(OK, OK, OK)),
+        row!("POST" "/api/v1/dialogs", |_| "/api/v1/dialogs".into(),
+            |f, call| Some(json!({"visitor_id": f.contacts[call % CALLERS.len()], "body": "Hello from us"})),
+            op(422, OK, OK)),
+        row!("GET" "/api/v1/dialogs/{id}", |f| format!("/api/v1/dialogs/{}", f.dialog), none, op(404, OK, OK)),
+        row!("POST" "/api/v1/dialogs/{id}/assign", |f| format!("/api/v1/dialogs/{}/assign", f.dialog),
+            |_, _| Some(json!({"assignee_id": null})), op(404, OK, OK)),
+        row!("POST" "/api/v1/dialogs/{id}/close", |f| format!("/api/v1/dialogs/{}/close", f.dialog_to_close), none,
+            op(404, OK, OK)),
+        row!("POST" "/api/v1/dialogs/{id}/reopen", |f| format!("/api/v1/dialogs/{}/reopen", f.dialog_to_reopen), none,
+            op(404, OK, OK)),
+        row!("POST" "/api/v1/dialogs/{id}/read", |f| format!("/api/v1/dialogs/{}/read", f.dialog), |_, _| Some(json!({})),
+            op(404, OK, OK)),
+        row!("POST" "/api/v1/dialogs/{id}/tags", |f| format!("/api/v1/dialogs/{}/tags", f.dialog),
+            |f, _| Some(json!({"tag_id": f.tag})), op(404, OK, OK)),
+        row!("DELETE" "/api/v1/dialogs/{id}/tags/{tag_id}",
+            |f| format!("/api/v1/dialogs/{}/tags/{}", f.dialog, f.attached_tag), none, op(404, OK, OK)),
+        row!("GET" "/api/v1/dialogs/{id}/messages", |f| format!("/api/v1/dialogs/{}/messages", f.dialog), none,
+            op(404, OK, OK)),
+        row!("POST" "/api/v1/dialogs/{id}/messages", |f| format!("/api/v1/dialogs/{}/messages", f.dialog),
+            |_, _| Some(json!({"body": "On it"})), op(404, OK, OK)),
+        row!("DELETE" "/api/v1/dialogs/{id}/messages/{message_id}",
+            |f| format!("/api/v1/dialogs/{}/messages/{}", f.dialog, f.operator_message), none, op(404, OK, OK)),
+        row!("GET" "/api/v1/visitors", op(OK, OK, OK)),
+        row!("POST" "/api/v1/visitors", |_| "/api/v1/visitors".into(),
+            |f, _| Some(json!({"chat_id": f.chat, "name": "Contact"})), op(422, OK, OK)),
+        row!("GET" "/api/v1/visitors/{id}", |f| format!("/api/v1/visitors/{}", f.visitor.id), none, op(404, OK, OK)),
+        row!("PATCH" "/api/v1/visitors/{id}", |f| format!("/api/v1/visitors/{}", f.visitor.id),
+            |_, _| Some(json!({"name": "Vera"})), op(404, OK, OK)),
+        row!("POST" "/api/v1/visitors/{id}/notes", |f| format!("/api/v1/visitors/{}/notes", f.visitor.id),
+            |_, _| Some(json!({"body": "VIP"})), op(404, 201, 201)),
+        row!("DELETE" "/api/v1/visitors/{id}/notes/{note_id}",
+            |f| format!("/api/v1/visitors/{}/notes/{}", f.visitor.id, f.note_to_delete), none, op(404, 403, OK)),
+        row!("GET" "/api/v1/visitors/{id}/page-views", |f| format!("/api/v1/visitors/{}/page-views", f.visitor.id), none,
+            op(404, OK, OK)),
+        row!("GET" "/api/v1/visitors/{id}/dialogs", |f| format!("/api/v1/visitors/{}/dialogs", f.visitor.id), none,
+            op(404, OK, OK)),
+        row!("POST" "/api/v1/visitors/{id}/messages", |f| format!("/api/v1/visitors/{}/messages", f.visitor.id),
+            |_, _| Some(json!({"body": "From the CRM"})), op(404, OK, OK)),
+        row!("GET" "/api/v1/tags", op(OK, OK, OK)),
+        row!("POST" "/api/v1/tags", |_| "/api/v1/tags".into(), |_, n| Some(json!({"name": format!("tag{n}")})),
+            op(201, 201, 201)),
+        row!("GET" "/api/v1/tags/{id}", |f| format!("/api/v1/tags/{}", f.tag), none, op(404, OK, OK)),
+        row!("PATCH" "/api/v1/tags/{id}", |f| format!("/api/v1/tags/{}", f.tag), |_, _| Some(json!({"name": "billing"})),
+            op(404, 403, OK)),
+        row!("DELETE" "/api/v1/tags/{id}", |f| format!("/api/v1/tags/{}", f.tag_to_delete), none, op(404, 403, 204)),
+        row!("GET" "/api/v1/saved-replies", op(OK, OK, OK)),
+        row!("POST" "/api/v1/saved-replies", |_| "/api/v1/saved-replies".into(),
+            |_, n| Some(json!({"shortcut": format!("s{n}"), "title": "T", "body": "B", "scope": "shared"})),
+            op(201, 403, 201)),
+        row!("GET" "/api/v1/saved-replies/{id}", |f| format!("/api/v1/saved-replies/{}", f.reply), none,
+            op(404, OK, OK)),
+        row!("PATCH" "/api/v1/saved-replies/{id}", |f| format!("/api/v1/saved-replies/{}", f.reply),
+            |_, _| Some(json!({"title": "Refunds"})), op(404, 403, OK)),
+        row!("DELETE" "/api/v1/saved-replies/{id}", |f| format!("/api/v1/saved-replies/{}", f.reply_to_delete), none,
+            op(404, 403, 204)),
+        row!("POST" "/api/v1/widget/sessions", |_| "/api/v1/widget/sessions".into(),
+            |f, _| Some(json!({"public_key": f.chat_key})), public(201)),
+        row!("GET" "/api/v1/widget/me", WIDGET),
+        row!("PATCH" "/api/v1/widget/me", |_| "/api/v1/widget/me".into(), |_, _| Some(json!({"name": "Vera"})), WIDGET),
+        row!("POST" "/api/v1/widget/page-views", |_| "/api/v1/widget/page-views".into(),
+            |_, _| Some(json!({"url": "https://shop.example.com/"})), WIDGET),
+        row!("GET" "/api/v1/widget/dialogs", WIDGET),
+        row!("GET" "/api/v1/widget/dialogs/{id}", |f| format!("/api/v1/widget/dialogs/{}", f.dialog), none, WIDGET),
+        row!("GET" "/api/v1/widget/dialogs/{id}/messages", |f| format!("/api/v1/widget/dialogs/{}/messages", f.dialog),
+            none, WIDGET),
+        row!("POST" "/api/v1/widget/dialogs/{id}/read", |f| format!("/api/v1/widget/dialogs/{}/read", f.dialog),
+            |_, _| Some(json!({})), WIDGET),
+        row!("POST" "/api/v1/widget/messages", |_| "/api/v1/widget/messages".into(), |_, _| Some(json!({"body": "Hi"})),
+            WIDGET),
+        row!("POST" "/api/v1/widget/dialogs/{id}/close", |f| format!("/api/v1/widget/dialogs/{}/close", f.dialog), none,
+            WIDGET),
+        row!("GET" "/api/v1/widget/events", |_| "/api/v1/widget/events?since=0".into(), none, WIDGET),
+        // Without an upgrade request an authenticated caller learns it needs a WebSocket.
+        row!("GET" "/api/v1/widget/ws", [401, 400, 401, 401, 401]),
+        row!("GET" "/api/v1/ws", [401, 401, 400, 400, 400]),
+        row!("GET" "/api/v1/events", |_| "/api/v1/events?since=0".into(), none, op(OK, OK, OK)),
+        row!("GET" "/api/v1/presence", op(OK, OK, OK)),
+        row!("PUT" "/api/v1/me/presence", |_| "/api/v1/me/presence".into(), |_, _| Some(json!({"status": "away"})),
+            op(OK, OK, OK)),
+        row!("GET" "/api/v1/me/notifications", op(OK, OK, OK)),
+        row!("PUT" "/api/v1/me/notifications/{chat_id}", |f| format!("/api/v1/me/notifications/{}", f.chat),
+            |_, _| Some(json!({"assigned_to_me": true, "unassigned": true, "assigned_to_others": false,
+                               "in_app": true, "email": false, "push": false})),
+            op(404, OK, OK)),
+    ]
+}
+
+async fn fixture(app: &TestApp, owner: &Session, operator: &Session) -> Fixture {
+    let id = |v: &Value| v["id"].as_i64().expect("id");
+    let chat = app.create_chat(owner, "Site", Value::Null).await;
+    let chat_to_delete = app.create_chat(owner, "Old site", Value::Null).await.id;
+    let visitor = app.start_visitor(&chat.public_key).await;
+    let dialog = app.visitor_writes_dialog(&visitor, "Hello").await;
+    let operator_message = id(&app.reply(operator, dialog, "Hi, how can I help?").await["message"]);
+    let second = app.start_visitor(&chat.public_key).await;
+    let dialog_to_close = app.visitor_writes_dialog(&second, "Question").await;
+    let third = app.start_visitor(&chat.public_key).await;
+    let dialog_to_reopen = app.visitor_writes_dialog(&third, "Old question").await;
+    app.post(&format!("/api/v1/dialogs/{dialog_to_reopen}/close"), &owner.token, json!({})).await.expect(200);
+    let mut tags = Vec::new();
+    for name in ["vip", "spam", "urgent"] {
+        let res = app.post("/api/v1/tags", &owner.token, json!({"name": name})).await;
+        tags.push(id(&res.expect(201).body.clone()));
+    }
+    app.post(&format!("/api/v1/dialogs/{dialog}/tags"), &owner.token, json!({"tag_id": tags[2]})).await.expect(200);
+    let mut replies = Vec::new();
+    for shortcut in ["refund", "hours"] {
+        let body = json!({"shortcut": shortcut, "title": "T", "body": "B", "scope": "shared"});
+        let res = app.post("/api/v1/saved-replies", &owner.token, body).await;
+        replies.push(id(&res.expect(201).body.clone()));
+    }
+    let note = app.post(&format!("/api/v1/visitors/{}/notes", visitor.id), &owner.token, json!({"body": "n"})).await;
+    let key = app.post("/api/v1/api-keys", &owner.token, json!({"name": "old"})).await;
+    let mut contacts = Vec::new();
+    for n in 0..CALLERS.len() {
+        let res =
+            app.post("/api/v1/visitors", &owner.token, json!({"chat_id": chat.id, "name": format!("C{n}")})).await;
+        contacts.push(id(&res.expect(201).body.clone()));
+    }
+    let target = app.add_operator(owner, "target@acme.test", "operator").await;
+    let target_to_remove = app.add_operator(owner, "leaver@acme.test", "operator").await;
+    Fixture {
+        chat_key: chat.public_key.clone(),
+        chat: chat.id,
+        chat_to_delete,
+        dialog,
+        dialog_to_close,
+        dialog_to_reopen,
+        operator_message,
+        tag: tags[0],
+        tag_to_delete: tags[1],
+        attached_tag: tags[2],
+        reply: replies[0],
+        reply_to_delete: replies[1],
+        note_to_delete: id(&note.expect(201).body.clone()),
+        key_to_revoke: id(&key.expect(201).body["key"]),
+        target: target.operator_id,
+        target_to_remove: target_to_remove.operator_id,
+        owner_email: "owner@acme.test".into(),
+        visitor,
+        contacts,
+    }
+}
+
+#[tokio::test]
+async fn every_operation_has_its_expected_status_for_every_caller() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let admin = app.add_operator(&owner, "admin@acme.test", "admin").await;
+    let operator = app.add_operator(&owner, "op@acme.test", "operator").await;
+    let stranger = app.signup("Other", "owner@other.test").await;
+    let f = fixture(&app, &owner, &operator).await;
+
+    let rows = rows();
+    let spec_ops = livedesk::api::openapi::operations();
+    let missing: Vec<_> = spec_ops
+        .iter()
+        .filter(|(m, p)| !rows.iter().any(|r| r.method == m && r.path == p))
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(missing.is_empty(), "operations without a row in the authorisation table: {missing:?}");
+    let stale: Vec<_> = rows
+        .iter()
+        .filter(|r| !spec_ops.iter().any(|(m, p)| r.method == m && r.path == p))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(stale.is_empty(), "rows for operations the spec does not have: {stale:?}");
+
+    let tokens = [None, Some(f.visitor.token.clone()), Some(stranger.token), Some(operator.token), Some(admin.token)];
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for row in &rows {
+        let path = (row.concrete)(&f);
+        for (caller, (token, expected)) in tokens.iter().zip(row.expect).enumerate() {
+            let method = Method::from_bytes(row.method.as_bytes()).unwrap();
+            let res = app.request(method, &path, token.as_deref(), (row.body)(&f, n)).await;
+            n += 1;
+            let matches = if expected == OK { (200..300).contains(&res.status) } else { res.status == expected };
+            if !matches {
+                failures.push(format!(
+                    "{} {path} as {}: expected {expected}, got {} {}",
+                    row.method, CALLERS[caller], res.status, res.body["code"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "authorisation table mismatches:\n{}", failures.join("\n"));
+}
