@@ -6,6 +6,11 @@
 //!
 //! Without `--url` it starts livedesk in this process on a fresh database (a temporary SQLite
 //! file unless `--database-url` is given) and reports the writer's batch sizes too.
+//!
+//! To keep the load generator's own CPU use apart from the server's, run them as two processes:
+//!
+//!   cargo bench --bench loadgen -- --serve 127.0.0.1:8099            # server; prints writer stats
+//!   cargo bench --bench loadgen -- --url http://127.0.0.1:8099       # load
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -27,6 +32,10 @@ struct Args {
     /// Target an already running server instead of starting one.
     #[arg(long)]
     url: Option<String>,
+    /// Only run the server on this address (no load), printing the writer's commits and writes
+    /// per commit every second, for a load generator in another process.
+    #[arg(long, conflicts_with = "url")]
+    serve: Option<String>,
     /// Database for the in-process server (default: a temporary SQLite file).
     #[arg(long)]
     database_url: Option<String>,
@@ -54,7 +63,7 @@ fn start_server(args: &Args) -> Server {
     config.db_pool_size = 16;
     config.log_level = "warn".into();
     livedesk::telemetry::init("warn", config.log_format);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = TcpListener::bind(args.serve.as_deref().unwrap_or("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -89,10 +98,33 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx]
 }
 
+/// Serves until killed, printing the writer's counters every second.
+fn serve_only(server: &Server) -> ! {
+    let writer = server.writer.as_ref().expect("in-process server");
+    println!("livedesk serving on {}", server.base);
+    let (mut batches, mut jobs) = (0, 0);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let (b, j) = (writer.stats().batches.load(Ordering::Relaxed), writer.stats().jobs.load(Ordering::Relaxed));
+        if j > jobs {
+            println!(
+                "  writer: {} writes/s in {} commits/s ({:.1} per commit)",
+                j - jobs,
+                b - batches,
+                (j - jobs) as f64 / (b - batches).max(1) as f64
+            );
+        }
+        (batches, jobs) = (b, j);
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
     let server = start_server(&args);
+    if args.serve.is_some() {
+        serve_only(&server);
+    }
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.senders).build().unwrap();
     let base = server.base.clone();
 

@@ -173,6 +173,7 @@ fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Outpu
     let mut isolate_jobs = false;
     loop {
         attempt += 1;
+        let _memo = crate::store::batch::begin();
         let result = write_tx(conn, |conn| {
             let mut results = Vec::with_capacity(batch.len());
             let mut locked = None;
@@ -181,12 +182,13 @@ fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Outpu
                     lock_workspace(conn, p.workspace_id)?;
                     locked = Some(p.workspace_id);
                 }
-                let result = if isolate_jobs { conn.transaction(|conn| (p.job)(conn)) } else { (p.job)(conn) };
+                let result = if isolate_jobs { run_isolated(conn, &p.job) } else { (p.job)(conn) };
                 if result.is_err() && !isolate_jobs {
                     return Err(Abort::JobFailed);
                 }
                 results.push(result);
             }
+            crate::store::batch::write_deferred(conn)?;
             Ok(results)
         });
         match result {
@@ -196,6 +198,17 @@ fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Outpu
             Err(Abort::Database(e)) => return Err(e),
         }
     }
+}
+
+/// Runs a job under a savepoint; when it fails, its writes and what the batch memo learnt from
+/// them are both undone.
+fn run_isolated(conn: &mut DbConn, job: &Job) -> ApiResult<Output> {
+    let mark = crate::store::batch::mark();
+    let result = conn.transaction(|conn| job(conn));
+    if result.is_err() {
+        crate::store::batch::rewind(mark);
+    }
+    result
 }
 
 fn is_retryable(err: &diesel::result::Error) -> bool {

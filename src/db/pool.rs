@@ -42,6 +42,7 @@ impl Manager {
     fn connect(&self) -> Result<DbConn, ConnectError> {
         match &self.url {
             DatabaseUrl::Sqlite(path) => {
+                super::sqlite_setup::configure_once();
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
                 // SQLite's own lower() folds only ASCII; searches must ignore case in any script.

@@ -98,17 +98,17 @@ pub fn record(
 ) -> ApiResult<EventRow> {
     let position = events::next_position(conn, workspace_id)?;
     let payload = serde_json::to_string(payload).map_err(crate::error::ApiError::internal)?;
-    Ok(events::insert(
-        conn,
+    let row = EventRow {
         workspace_id,
         position,
-        event_type,
+        event_type: event_type.to_string(),
         dialog_id,
         visitor_id,
-        audience.as_str(),
-        &payload,
-        now,
-    )?)
+        audience: audience.as_str().to_string(),
+        payload,
+        created_at: now,
+    };
+    Ok(events::append(conn, row)?)
 }
 
 /// Records a `dialog.*` event visible to the dialog's visitor.

@@ -39,9 +39,14 @@ pub fn insert(
 }
 
 pub fn find(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Option<ChatRow>> {
-    crate::typed!(conn => {
+    if let Some(row) = super::batch::chat(workspace_id, id) {
+        return Ok(row);
+    }
+    let row = crate::typed!(conn => {
         chats::table.filter(chats::id.eq(id)).filter(chats::workspace_id.eq(workspace_id)).first(conn).optional()
-    })
+    })?;
+    super::batch::remember_chat(workspace_id, id, &row);
+    Ok(row)
 }
 
 pub fn find_by_public_key(conn: &mut DbConn, public_key: &str) -> QueryResult<Option<ChatRow>> {

@@ -1,8 +1,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
-use crate::db::DbConn;
 use crate::db::schema::{dialog_tags, dialogs};
+use crate::db::{CacheStatement, DbConn};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct DialogRow {
@@ -120,6 +120,7 @@ pub fn claim(conn: &mut DbConn, dialog_id: i64, operator_id: i64, now: i64) -> Q
                     .eq(diesel::dsl::sql::<Text>("CASE WHEN status = 'closed' THEN 'closed' ELSE 'assigned' END")),
                 dialogs::updated_at.eq(now),
             ))
+            .cached()
             .execute(conn)?;
         Ok(n == 1)
     })
@@ -213,6 +214,7 @@ pub fn record_message(
                 dialogs::last_activity_at.eq(next.last_activity_at),
                 dialogs::updated_at.eq(next.updated_at),
             ))
+            .cached()
             .execute(conn)
     })?;
     Ok(next)

@@ -2,15 +2,18 @@
 //! lock (`db::lock_workspace`) for its whole transaction and takes the next position after the
 //! newest one, so position order equals commit order: a reader never sees a later position
 //! become visible before an earlier one.
+//!
+//! Inside a group-commit batch, appends are kept in the batch memo and written with a few
+//! multi-row inserts just before the batch commits (see [`super::batch`]).
 
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::events;
 
+/// An event; `(workspace_id, position)` is its identity.
 #[derive(Debug, Clone, Queryable)]
 pub struct EventRow {
-    pub id: i64,
     pub workspace_id: i64,
     pub position: i64,
     pub event_type: String,
@@ -21,38 +24,83 @@ pub struct EventRow {
     pub created_at: i64,
 }
 
+/// The columns of [`EventRow`], in its order.
+type EventColumns = (
+    events::workspace_id,
+    events::position,
+    events::event_type,
+    events::dialog_id,
+    events::visitor_id,
+    events::audience,
+    events::payload,
+    events::created_at,
+);
+
+const EVENT_COLUMNS: EventColumns = (
+    events::workspace_id,
+    events::position,
+    events::event_type,
+    events::dialog_id,
+    events::visitor_id,
+    events::audience,
+    events::payload,
+    events::created_at,
+);
+
+/// Rows per multi-row insert: well below both backends' limits on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
 /// The next position of the workspace's log; the caller holds the workspace lock.
 pub fn next_position(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
-    head(conn, workspace_id).map(|p| p + 1)
+    match super::batch::event_head(workspace_id) {
+        Some(head) => Ok(head + 1),
+        None => head(conn, workspace_id).map(|p| p + 1),
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn insert(
-    conn: &mut DbConn,
-    workspace_id: i64,
-    position: i64,
-    event_type: &str,
-    dialog_id: Option<i64>,
-    visitor_id: Option<i64>,
-    audience: &str,
-    payload: &str,
-    now: i64,
-) -> QueryResult<EventRow> {
+/// Appends `row` to the log: at once, or with the batch when the group-commit writer runs it.
+pub fn append(conn: &mut DbConn, row: EventRow) -> QueryResult<EventRow> {
+    if super::batch::defer_event(&row) {
+        return Ok(row);
+    }
     crate::typed!(conn => {
         diesel::insert_into(events::table)
             .values((
-                events::workspace_id.eq(workspace_id),
-                events::position.eq(position),
-                events::event_type.eq(event_type),
-                events::dialog_id.eq(dialog_id),
-                events::visitor_id.eq(visitor_id),
-                events::audience.eq(audience),
-                events::payload.eq(payload),
-                events::created_at.eq(now),
+                events::workspace_id.eq(row.workspace_id),
+                events::position.eq(row.position),
+                events::event_type.eq(&row.event_type),
+                events::dialog_id.eq(row.dialog_id),
+                events::visitor_id.eq(row.visitor_id),
+                events::audience.eq(&row.audience),
+                events::payload.eq(&row.payload),
+                events::created_at.eq(row.created_at),
             ))
-            .returning(events::all_columns)
-            .get_result(conn)
-    })
+            .execute(conn)
+    })?;
+    Ok(row)
+}
+
+/// Writes events with as few statements as the parameter limits allow.
+pub fn insert_many(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|e| {
+                (
+                    events::workspace_id.eq(e.workspace_id),
+                    events::position.eq(e.position),
+                    events::event_type.eq(&e.event_type),
+                    events::dialog_id.eq(e.dialog_id),
+                    events::visitor_id.eq(e.visitor_id),
+                    events::audience.eq(&e.audience),
+                    events::payload.eq(&e.payload),
+                    events::created_at.eq(e.created_at),
+                )
+            })
+            .collect();
+        crate::typed!(conn => { diesel::insert_into(events::table).values(&values).execute(conn) })?;
+    }
+    Ok(())
 }
 
 /// Events of the workspace after `position`, oldest first.
@@ -62,6 +110,7 @@ pub fn since(conn: &mut DbConn, workspace_id: i64, position: i64, limit: i64) ->
         .filter(events::position.gt(position))
         .order(events::position.asc())
         .limit(limit)
+        .select(EVENT_COLUMNS)
         .load(conn)
 }
 
@@ -80,18 +129,21 @@ pub fn since_for_visitor(
         .filter(events::position.gt(position))
         .order(events::position.asc())
         .limit(limit)
+        .select(EVENT_COLUMNS)
         .load(conn)
 }
 
 /// The newest position of a workspace's log (0 when it is empty).
 pub fn head(conn: &mut DbConn, workspace_id: i64) -> QueryResult<i64> {
-    crate::typed!(conn => {
+    let head = crate::typed!(conn => {
         events::table
             .filter(events::workspace_id.eq(workspace_id))
             .select(diesel::dsl::max(events::position))
             .first::<Option<i64>>(conn)
             .map(|p| p.unwrap_or(0))
-    })
+    })?;
+    super::batch::set_event_head(workspace_id, head);
+    Ok(head)
 }
 
 /// The oldest position still in a workspace's log (0 when it is empty).

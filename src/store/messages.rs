@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::messages;
+use crate::db::{CacheStatement, DbConn};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct MessageRow {
@@ -37,8 +37,30 @@ pub struct NewMessage<'a> {
 }
 
 /// Inserted as a tuple of values rather than an `Insertable` struct: with optional fields diesel
-/// would prepare the statement anew each time; this way it stays cached.
+/// would prepare the statement anew each time; this way it stays cached. On SQLite the message
+/// is also added to the search index: at once, or with its group commit.
 pub fn insert(conn: &mut DbConn, new: &NewMessage<'_>) -> QueryResult<MessageRow> {
+    let row = insert_row(conn, new)?;
+    if let DbConn::Sqlite(sqlite) = conn
+        && !super::batch::defer_search_index(row.id)
+    {
+        index_for_search(sqlite, row.id, row.id)?;
+    }
+    Ok(row)
+}
+
+/// Adds messages `first..=last` to SQLite's search index.
+pub fn index_for_search(conn: &mut diesel::SqliteConnection, first: i64, last: i64) -> QueryResult<()> {
+    use diesel::sql_types::BigInt;
+    diesel::sql_query("INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id BETWEEN ? AND ?")
+        .bind::<BigInt, _>(first)
+        .bind::<BigInt, _>(last)
+        .cached()
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn insert_row(conn: &mut DbConn, new: &NewMessage<'_>) -> QueryResult<MessageRow> {
     crate::typed!(conn => {
         diesel::insert_into(messages::table)
             .values((

@@ -2,6 +2,7 @@
 //! nothing about HTTP. Every query on workspace data is scoped by `workspace_id`.
 
 pub mod api_keys;
+pub mod batch;
 pub mod chats;
 pub mod dialogs;
 pub mod events;
