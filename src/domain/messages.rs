@@ -73,7 +73,10 @@ fn write_visitor_message(
     now: i64,
 ) -> ApiResult<Sent> {
     let ws = who.workspace_id;
-    if let Some(client_id) = &input.client_id
+    let client_id = input.client_id.as_deref();
+    let context = dialogs::visitor_write_context(conn, ws, who.visitor_id, who.chat_id, client_id)?
+        .ok_or_else(|| ApiError::not_found("visitor"))?;
+    if let (Some(_), Some(client_id)) = (context.existing_message_id, client_id)
         && let Some(existing) = messages::find_by_client_id(conn, ws, "visitor", who.visitor_id, client_id)?
     {
         return replay(conn, ws, existing);
@@ -81,15 +84,14 @@ fn write_visitor_message(
     let chat = chats::find(conn, ws, who.chat_id)?
         .filter(|c| c.archived_at.is_none())
         .ok_or_else(|| ApiError::not_found("chat"))?;
-    let visitor = visitors::find(conn, ws, who.visitor_id)?.ok_or_else(|| ApiError::not_found("visitor"))?;
     let reopen_window = ChatSettings::from_stored(&chat.settings).reopen_timeout_secs * SECOND_MS;
     let mut out = Vec::new();
-    let dialog = match dialogs::latest_for_visitor(conn, visitor.id, chat.id)? {
+    let dialog = match context.latest {
         Some(d) if !d.is_closed() => d,
         Some(d) if d.closed_at.is_some_and(|at| now - at <= reopen_window) => {
             dialog_rules::reopen(conn, &d, now, &mut out)?
         }
-        _ => dialog_rules::create(conn, ws, chat.id, visitor.id, input.channel.as_str(), now, &mut out)?,
+        _ => dialog_rules::create(conn, ws, chat.id, who.visitor_id, input.channel.as_str(), now, &mut out)?,
     };
     let row = messages::insert(
         conn,
@@ -98,7 +100,7 @@ fn write_visitor_message(
             dialog_id: dialog.id,
             kind: KIND_MESSAGE,
             author_type: AuthorType::Visitor.as_str(),
-            author_id: Some(visitor.id),
+            author_id: Some(who.visitor_id),
             channel: input.channel.as_str(),
             body: input.body.trim(),
             client_id: input.client_id.as_deref(),
@@ -106,7 +108,7 @@ fn write_visitor_message(
         },
     )?;
     let dialog = dialogs::record_message(conn, &dialog, row.id, Counted::Visitor, now)?;
-    let names = AuthorNames { visitor_name: visitor.name.clone(), ..Default::default() };
+    let names = AuthorNames { visitor_name: context.visitor_name, ..Default::default() };
     finish(conn, &dialog, &row, &names, Audience::Visitor, now, out)
 }
 
