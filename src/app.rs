@@ -14,7 +14,7 @@ use crate::db::group_commit::GroupCommit;
 use crate::db::{DatabaseUrl, Db, run_migrations};
 use crate::domain::presence;
 use crate::error::extractors;
-use crate::http::{cors, fallback, metrics, request_id, security_headers};
+use crate::http::{cors, fallback, metrics, request_id, request_shape, security_headers};
 use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimiter, RedisCounter};
 use crate::realtime::{Realtime, retention};
@@ -76,6 +76,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<RunningS
             .service(web::scope("/api/v1/widget").wrap(cors::widget_api()).configure(api::widget_routes))
             .service(web::scope("/api/v1").wrap(cors::operator_api(&origins)).configure(api::v1_routes))
             .default_service(web::to(fallback::route_not_found))
+            .wrap(from_fn(request_shape::middleware))
             .wrap(fallback::handlers())
             .wrap(from_fn(security_headers::middleware))
             .wrap(from_fn(metrics::middleware))

@@ -87,6 +87,16 @@ impl Validator {
     }
 }
 
+/// A query parameter longer than the spec's `maxLength` is refused (400), not cut.
+pub fn query_max_chars(name: &str, value: Option<&str>, max: usize) -> ApiResult<()> {
+    match value {
+        Some(v) if v.chars().count() > max => {
+            Err(ApiError::bad_request("invalid_query", format!("{name} must be at most {max} characters")))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn is_email(value: &str) -> bool {
     if value.len() > MAX_EMAIL_LEN || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;

@@ -94,6 +94,15 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
+/// Tokens are far shorter than this; a longer one is refused as the spec says (`maxLength`).
+const MAX_TOKEN_CHARS: usize = 200;
+
+fn check_token_length(field: &str, token: &str) -> ApiResult<()> {
+    let mut v = crate::validate::Validator::new();
+    v.max_chars(field, token, MAX_TOKEN_CHARS);
+    v.finish()
+}
+
 /// Counts one sign-up, sign-in or set-password attempt from the client's address.
 async fn limit_address(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
     let ip = client_ip(req, &state.config.trusted_proxies);
@@ -131,6 +140,7 @@ pub async fn signup(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is deactivated (`account_deactivated`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email belongs to several workspaces; send `workspace` (`workspace_required`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts for this account or from this address (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -154,10 +164,15 @@ pub async fn login(
 /// one again ends its whole session (`refresh_token_reused`).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 200, description = "New tokens", body = TokenResponse)),
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "The refresh token is unknown, expired, or was used before (`invalid_token`, `token_expired`, `refresh_token_reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(()))]
 pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
-    let grant = accounts::refresh(&state, body.into_inner().refresh_token).await?;
+    let token = body.into_inner().refresh_token;
+    check_token_length("refresh_token", &token)?;
+    let grant = accounts::refresh(&state, token).await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(grant)))
 }
 
@@ -172,6 +187,7 @@ pub async fn logout(
     body: OptionalJson<LogoutRequest>,
 ) -> ApiResult<HttpResponse> {
     if let Some(token) = body.into_inner().and_then(|b| b.refresh_token) {
+        check_token_length("refresh_token", &token)?;
         accounts::logout_refresh_token(&state, token).await?;
         return Ok(HttpResponse::NoContent().finish());
     }
@@ -186,6 +202,7 @@ pub async fn logout(
     request_body = SetPasswordRequest,
     responses(
         (status = 200, description = "Password set; signed in", body = TokenResponse),
+        (status = 401, description = "The link token is unknown, expired or used (`invalid_token`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is deactivated (`account_deactivated`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -197,6 +214,7 @@ pub async fn set_password(
 ) -> ApiResult<HttpResponse> {
     limit_address(&state, &req).await?;
     let body = body.into_inner();
+    check_token_length("token", &body.token)?;
     let grant = accounts::set_password_with_token(&state, body.token, body.password, user_agent(&req)).await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(grant)))
 }

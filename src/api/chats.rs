@@ -63,6 +63,7 @@ pub async fn list(
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ChatView>>> {
     let f = filter.into_inner();
+    crate::validate::query_max_chars("search", f.search.as_deref(), 100)?;
     let search = f.search.filter(|s| !s.trim().is_empty());
     let page = chats::list(&state, &auth, search, f.include_archived.unwrap_or(false), page.into_inner()).await?;
     Ok(web::Json(page.map(ChatView::from)))

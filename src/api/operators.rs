@@ -93,6 +93,7 @@ pub async fn list(
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<OperatorView>>> {
     let f = filter.into_inner();
+    crate::validate::query_max_chars("search", f.search.as_deref(), 100)?;
     let filter = ListFilter {
         role: f.role.map(|r| r.as_str().to_string()),
         active: f.active,

@@ -1,5 +1,6 @@
-//! `OptionalJson<T>`: a JSON body that may be absent. An empty body gives `None`; a present one
-//! is parsed like `web::Json`, so malformed input still gets a clear 400/415/422.
+//! `OptionalJson<T>`: a JSON body that may be absent. An empty body or a JSON `null` gives
+//! `None`; a present one is parsed like `web::Json`, so malformed input still gets a clear
+//! 400/415/422.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,7 +35,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
         if !has_body(req) {
             return Box::pin(async { Ok(OptionalJson(None)) });
         }
-        let json = web::Json::<T>::from_request(req, payload);
-        Box::pin(async move { Ok(OptionalJson(Some(json.await?.into_inner()))) })
+        let json = web::Json::<Option<T>>::from_request(req, payload);
+        Box::pin(async move { Ok(OptionalJson(json.await?.into_inner())) })
     }
 }

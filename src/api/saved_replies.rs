@@ -56,6 +56,7 @@ pub async fn list(
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<SavedReplyView>>> {
     let f = filter.into_inner();
+    crate::validate::query_max_chars("search", f.search.as_deref(), 100)?;
     let search = f.search.filter(|s| !s.trim().is_empty());
     let page = saved_replies::list(&state, &auth, f.scope, search, page.into_inner()).await?;
     Ok(web::Json(page.map(SavedReplyView::from)))

@@ -46,7 +46,9 @@ pub async fn list(
     filter: web::Query<TagFilter>,
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<TagView>>> {
-    let search = filter.into_inner().search.filter(|s| !s.trim().is_empty());
+    let search = filter.into_inner().search;
+    crate::validate::query_max_chars("search", search.as_deref(), 50)?;
+    let search = search.filter(|s| !s.trim().is_empty());
     let page = tags::list(&state, &auth, search, page.into_inner()).await?;
     Ok(web::Json(page.map(|t| TagView::from(&t))))
 }

@@ -106,7 +106,9 @@ pub async fn list(
     filter: web::Query<VisitorFilter>,
     page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<VisitorView>>> {
-    let search = filter.into_inner().search.filter(|s| !s.trim().is_empty());
+    let search = filter.into_inner().search;
+    crate::validate::query_max_chars("search", search.as_deref(), 100)?;
+    let search = search.filter(|s| !s.trim().is_empty());
     let page = visitors::list(&state, &auth, search, page.into_inner()).await?;
     Ok(web::Json(page.map(|v| VisitorView::from(&v))))
 }

@@ -52,6 +52,7 @@ pub struct WidgetSession {
     responses(
         (status = 201, description = "New visitor", body = WidgetSession),
         (status = 200, description = "Resumed visitor", body = WidgetSession),
+        (status = 404, description = "No active chat has this public key (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many sessions started from this address for this chat (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(()))]

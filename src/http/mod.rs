@@ -8,4 +8,5 @@ pub mod fallback;
 pub mod metrics;
 pub mod rate_limit;
 pub mod request_id;
+pub mod request_shape;
 pub mod security_headers;

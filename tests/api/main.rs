@@ -12,6 +12,7 @@ mod cli;
 mod crash_safety;
 mod dialogs;
 mod errors;
+mod input_limits;
 mod isolation;
 mod messages;
 mod metrics;
