@@ -68,7 +68,7 @@ pub struct DialogListParams {
 }
 
 impl DialogListParams {
-    fn into_filter(self, principal: &Principal) -> ApiResult<DialogFilter> {
+    pub fn into_filter(self, principal: &Principal) -> ApiResult<DialogFilter> {
         let assignee = match self.assignee.as_deref().map(str::trim) {
             None | Some("") => None,
             Some("me") => Some(AssigneeFilter::Operator(principal.operator_id)),

@@ -9,7 +9,10 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, auth, chats, dialogs, health, me, operators, saved_replies, tags, visitors, widget};
+use super::{
+    api_keys, auth, chats, dialogs, exports, health, me, operators, ratings, saved_replies, stats, tags, visitors,
+    widget,
+};
 use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
@@ -87,6 +90,13 @@ use crate::error::{FieldError, Problem};
         widget::send_message,
         widget::read,
         widget::close,
+        widget::get_rating,
+        widget::rate,
+        stats::dialogs,
+        stats::operators,
+        ratings::analytics,
+        ratings::reviews,
+        exports::download,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&SecuritySchemes),
@@ -101,6 +111,9 @@ use crate::error::{FieldError, Problem};
         (name = "visitors", description = "Visitor cards, notes, page views; contacts for integrations"),
         (name = "tags", description = "Tags for dialogs"),
         (name = "saved-replies", description = "Canned answers, shared or personal"),
+        (name = "stats", description = "Dialog statistics for admins"),
+        (name = "ratings", description = "Visitor ratings and reviews, for admins only"),
+        (name = "exports", description = "XLSX reports for admins"),
         (name = "widget", description = "The visitor side, authenticated with a visitor token"),
         (name = "operations", description = "Health probes"),
     )

@@ -55,14 +55,20 @@ pub fn insert(
     })
 }
 
-/// Events of the workspace after `position`, oldest first.
-pub fn since(conn: &mut DbConn, workspace_id: i64, position: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
-    events::table
-        .filter(events::workspace_id.eq(workspace_id))
-        .filter(events::position.gt(position))
-        .order(events::position.asc())
-        .limit(limit)
-        .load(conn)
+/// Events of the workspace after `position`, oldest first. Events for admins only are left
+/// out unless `include_admins` (the reader is an admin).
+pub fn since(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    position: i64,
+    include_admins: bool,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let mut query = events::table.filter(events::workspace_id.eq(workspace_id)).into_boxed();
+    if !include_admins {
+        query = query.filter(events::audience.ne("admins"));
+    }
+    query.filter(events::position.gt(position)).order(events::position.asc()).limit(limit).load(conn)
 }
 
 /// Events a visitor may see after `position`, oldest first.
