@@ -43,6 +43,25 @@ enum Command {
         #[arg(long, env = "LIVEDESK_ADMIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Fill a new workspace with a large synthetic history (benchmarks, demos).
+    Seed {
+        /// Number of dialogs.
+        #[arg(long, default_value_t = 100_000)]
+        dialogs: u64,
+        /// Days of history, ending now.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        #[arg(long, default_value_t = 20)]
+        operators: u32,
+        #[arg(long, default_value_t = 3)]
+        chats: u32,
+        /// Seed of the random generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        random_seed: u64,
+        /// Password of the workspace's owner and operators.
+        #[arg(long, default_value = "seeded password")]
+        password: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +94,10 @@ fn main() -> ExitCode {
         }
         Command::CreateWorkspace { name, email, display_name, password } => {
             create_workspace(&cli.config, &name, &email, display_name, password)
+        }
+        Command::Seed { dialogs, days, operators, chats, random_seed, password } => {
+            let options = livedesk::seed::SeedOptions { dialogs, days, operators, chats, random_seed };
+            seed(&cli.config, &options, password)
         }
     };
     match result {
@@ -138,6 +161,28 @@ fn create_workspace(
     println!(
         "created workspace {} (slug {}) with super admin {} <{}>",
         workspace.id, workspace.slug, operator.id, operator.email
+    );
+    Ok(())
+}
+
+fn seed(config: &Config, options: &livedesk::seed::SeedOptions, password: String) -> Result<(), String> {
+    app::migrate(config)?;
+    let url = db::DatabaseUrl::parse(&config.database_url())?;
+    let pool = db::Db::connect(&url, 1)?;
+    let mut conn = pool.get_blocking()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let hash = runtime.block_on(auth::password::hash(password)).map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let report = livedesk::seed::run(&mut conn, options, &hash, &mut |done| {
+        eprintln!("{done} dialogs ({:.0} s)", started.elapsed().as_secs_f64());
+    })?;
+    println!(
+        "seeded workspace {} (owner {}): {} dialogs, {} messages in {:.1} s",
+        report.workspace_id,
+        report.owner_email,
+        report.dialogs,
+        report.messages,
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -68,7 +68,7 @@ pub struct DialogListParams {
 }
 
 impl DialogListParams {
-    fn into_filter(self, principal: &Principal) -> ApiResult<DialogFilter> {
+    pub fn into_filter(self, principal: &Principal) -> ApiResult<DialogFilter> {
         crate::validate::query_max_chars("assignee", self.assignee.as_deref(), 20)?;
         crate::validate::query_max_chars("tag_ids", self.tag_ids.as_deref(), 200)?;
         crate::validate::query_max_chars("q", self.q.as_deref(), 200)?;

@@ -6,14 +6,17 @@ pub mod auth;
 pub mod chats;
 pub mod dialogs;
 pub mod docs;
+pub mod exports;
 pub mod health;
 pub mod me;
 pub mod openapi;
 pub mod operators;
 pub mod optional_json;
 pub mod patch;
+pub mod ratings;
 pub mod realtime;
 pub mod saved_replies;
+pub mod stats;
 pub mod tags;
 pub mod visitors;
 pub mod widget;
@@ -80,7 +83,12 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
                 .get(saved_replies::get)
                 .patch(saved_replies::update)
                 .delete(saved_replies::delete),
-        );
+        )
+        .service(web::resource("/stats/dialogs").get(stats::dialogs))
+        .service(web::resource("/stats/operators").get(stats::operators))
+        .service(web::resource("/ratings").get(ratings::analytics))
+        .service(web::resource("/ratings/reviews").get(ratings::reviews))
+        .service(web::resource("/exports/{report}").get(exports::download));
 }
 
 /// The visitor (widget) API under `/api/v1/widget`.
@@ -93,6 +101,7 @@ pub fn widget_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/dialogs/{id}/messages").get(widget::list_messages))
         .service(web::resource("/dialogs/{id}/read").post(widget::read))
         .service(web::resource("/dialogs/{id}/close").post(widget::close))
+        .service(web::resource("/dialogs/{id}/rating").get(widget::get_rating).post(widget::rate))
         .service(web::resource("/messages").post(widget::send_message))
         .service(web::resource("/events").get(realtime::visitor_events))
         .service(web::resource("/ws").get(realtime::visitor_socket));

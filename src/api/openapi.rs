@@ -9,7 +9,10 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, auth, chats, dialogs, health, me, operators, realtime, saved_replies, tags, visitors, widget};
+use super::{
+    api_keys, auth, chats, dialogs, exports, health, me, operators, ratings, realtime, saved_replies, stats, tags,
+    visitors, widget,
+};
 use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
@@ -95,6 +98,13 @@ use crate::error::{FieldError, Problem};
         realtime::set_presence,
         realtime::list_notifications,
         realtime::update_notifications,
+        widget::get_rating,
+        widget::rate,
+        stats::dialogs,
+        stats::operators,
+        ratings::analytics,
+        ratings::reviews,
+        exports::download,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&SecuritySchemes),
@@ -109,6 +119,9 @@ use crate::error::{FieldError, Problem};
         (name = "visitors", description = "Visitor cards, notes, page views; contacts for integrations"),
         (name = "tags", description = "Tags for dialogs"),
         (name = "saved-replies", description = "Canned answers, shared or personal"),
+        (name = "stats", description = "Dialog statistics for admins"),
+        (name = "ratings", description = "Visitor ratings and reviews, for admins only"),
+        (name = "exports", description = "XLSX reports for admins"),
         (name = "widget", description = "The visitor side, authenticated with a visitor token"),
         (name = "realtime", description = "WebSockets (frames in openapi/asyncapi.json), event catch-up, presence"),
         (name = "operations", description = "Health probes"),

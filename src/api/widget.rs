@@ -14,6 +14,7 @@ use crate::auth::visitor::VisitorAuth;
 use crate::domain::channel::Channel;
 use crate::domain::dialogs as dialog_rules;
 use crate::domain::messages::{self, VisitorMessageInput};
+use crate::domain::ratings::{self, RatingInput};
 use crate::domain::visitors::{self, PageViewInput};
 use crate::error::ApiResult;
 use crate::http::client_addr::client_ip;
@@ -21,6 +22,7 @@ use crate::http::rate_limit::enforce;
 use crate::model::chat::WidgetChatView;
 use crate::model::dialog::DialogSummary;
 use crate::model::message::MessageView;
+use crate::model::rating::RatingRequestView;
 use crate::model::visitor::{PageViewView, VisitorView};
 use crate::pagination::{Page, PageParams};
 use crate::rate_limit::Bucket;
@@ -256,4 +258,50 @@ pub async fn close(
 ) -> ApiResult<web::Json<DialogSummary>> {
     let (summary, _events) = messages::close_by_visitor(&state, &visitor, id.into_inner()).await?;
     Ok(web::Json(summary))
+}
+
+/// The rating request of the visitor's closed dialog, once the chat's delay has passed (404
+/// before, or when the chat asks for no feedback). Shows the visitor's answer once given.
+#[utoipa::path(get, path = "/api/v1/widget/dialogs/{id}/rating", tag = "widget",
+    params(("id" = i64, Path, description = "Dialog id")),
+    responses((status = 200, description = "The rating request", body = RatingRequestView)),
+    security(("visitor" = [])))]
+pub async fn get_rating(
+    state: web::Data<AppState>,
+    visitor: VisitorAuth,
+    id: web::Path<i64>,
+) -> ApiResult<web::Json<RatingRequestView>> {
+    Ok(web::Json(ratings::request_for_visitor(&state, &visitor, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RateRequest {
+    /// 1 to the chat's scale (2, 5 or 10).
+    #[schema(minimum = 1, maximum = 10, example = 5)]
+    pub score: i64,
+    /// Optional comment.
+    #[schema(max_length = 2000)]
+    pub review: Option<String>,
+}
+
+/// The visitor rates their closed dialog: once per rating request. A second answer is refused
+/// (`already_rated`); a dialog that reopens and closes again asks anew.
+#[utoipa::path(post, path = "/api/v1/widget/dialogs/{id}/rating", tag = "widget",
+    params(("id" = i64, Path, description = "Dialog id")),
+    request_body = RateRequest,
+    responses(
+        (status = 201, description = "Rated", body = RatingRequestView),
+        (status = 409, description = "Already rated (`already_rated`), or no due rating request (`rating_not_requested`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("visitor" = [])))]
+pub async fn rate(
+    state: web::Data<AppState>,
+    visitor: VisitorAuth,
+    id: web::Path<i64>,
+    body: web::Json<RateRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let input = RatingInput { score: b.score, review: b.review };
+    let (view, _events) = ratings::rate(&state, &visitor, id.into_inner(), input).await?;
+    Ok(HttpResponse::Created().json(view))
 }

@@ -154,6 +154,12 @@ diesel::table! {
         visitor_last_read_at -> Nullable<BigInt>,
         operator_last_read_id -> BigInt,
         operator_last_read_at -> Nullable<BigInt>,
+        started_at -> Nullable<BigInt>,
+        waiting_since -> Nullable<BigInt>,
+        first_response_ms -> Nullable<BigInt>,
+        response_count -> Integer,
+        response_total_ms -> BigInt,
+        response_max_ms -> BigInt,
     }
 }
 
@@ -253,6 +259,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    response_times (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        dialog_id -> BigInt,
+        chat_id -> BigInt,
+        channel -> Text,
+        operator_id -> Nullable<BigInt>,
+        is_first -> Bool,
+        waited_from -> BigInt,
+        answered_at -> BigInt,
+        wait_ms -> BigInt,
+    }
+}
+
+diesel::table! {
     operator_presence (operator_id) {
         operator_id -> BigInt,
         workspace_id -> BigInt,
@@ -272,6 +293,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ratings (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        dialog_id -> BigInt,
+        chat_id -> BigInt,
+        visitor_id -> BigInt,
+        operator_id -> Nullable<BigInt>,
+        scale -> Integer,
+        text -> Text,
+        requested_at -> BigInt,
+        due_at -> BigInt,
+        score -> Nullable<Integer>,
+        review -> Nullable<Text>,
+        rated_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(operators -> workspaces (workspace_id));
 diesel::joinable!(auth_sessions -> operators (operator_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -283,6 +322,8 @@ diesel::joinable!(dialog_tags -> dialogs (dialog_id));
 diesel::joinable!(dialog_tags -> tags (tag_id));
 diesel::joinable!(visitor_notes -> visitors (visitor_id));
 diesel::joinable!(page_views -> visitors (visitor_id));
+diesel::joinable!(response_times -> dialogs (dialog_id));
+diesel::joinable!(ratings -> dialogs (dialog_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     workspaces,
@@ -304,4 +345,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     operator_presence,
     presence_connections,
+    response_times,
+    ratings,
 );

@@ -23,6 +23,7 @@ use crate::time::now_ms;
 use super::events::{
     self, DIALOG_ASSIGNED, DIALOG_CLOSED, DIALOG_CREATED, DIALOG_READ, DIALOG_REOPENED, DIALOG_UNASSIGNED,
 };
+use super::ratings;
 
 /// Full views of dialog rows: one query per related table, however many rows.
 pub fn present(
@@ -160,6 +161,7 @@ pub fn reopen(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventR
     };
     let row = dialogs::update(conn, row.id, &changes)?;
     emit(conn, DIALOG_REOPENED, &row, now, out)?;
+    ratings::withdraw_unanswered(conn, row.id)?;
     Ok(row)
 }
 
@@ -182,10 +184,13 @@ pub fn close(
         closed_by_operator_id: Some(operator_id),
         updated_at: Some(now),
         last_activity_at: Some(now),
+        // Closing ends an unanswered wait without a response time.
+        waiting_since: Some(None),
         ..Default::default()
     };
     let row = dialogs::update(conn, row.id, &changes)?;
     emit(conn, DIALOG_CLOSED, &row, now, out)?;
+    ratings::request_on_close(conn, &row, now, out)?;
     Ok(row)
 }
 

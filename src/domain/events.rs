@@ -19,6 +19,8 @@ pub enum Audience {
     Operators,
     /// Operators and the visitor the event is about.
     Visitor,
+    /// Admins and super admins only (ratings: operators never see them).
+    Admins,
 }
 
 impl Audience {
@@ -26,6 +28,7 @@ impl Audience {
         match self {
             Audience::Operators => "operators",
             Audience::Visitor => "visitor",
+            Audience::Admins => "admins",
         }
     }
 }
@@ -40,6 +43,10 @@ pub const DIALOG_TAGS_UPDATED: &str = "dialog.tags_updated";
 pub const MESSAGE_CREATED: &str = "message.created";
 pub const MESSAGE_DELETED: &str = "message.deleted";
 pub const VISITOR_UPDATED: &str = "visitor.updated";
+/// A closed dialog asks its visitor for a rating (no score inside).
+pub const RATING_REQUESTED: &str = "rating.requested";
+/// A visitor rated a dialog (admins only).
+pub const RATING_CREATED: &str = "rating.created";
 pub const OPERATOR_PRESENCE: &str = "operator.presence";
 
 /// Every event type the log holds; the realtime protocol document lists the same.
@@ -55,6 +62,8 @@ pub const EVENT_TYPES: &[&str] = &[
     MESSAGE_DELETED,
     VISITOR_UPDATED,
     OPERATOR_PRESENCE,
+    RATING_REQUESTED,
+    RATING_CREATED,
 ];
 
 /// Payload of `dialog.*` events.

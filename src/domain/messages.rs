@@ -15,12 +15,13 @@ use crate::state::AppState;
 use crate::store::dialogs::{self, Counted, DialogRow};
 use crate::store::events::EventRow;
 use crate::store::messages::{self, KIND_MESSAGE, KIND_NOTE, MessageRow, NewMessage};
-use crate::store::{chats, operators, visitors};
+use crate::store::{chats, operators, response_times, visitors};
 use crate::time::{SECOND_MS, now_ms};
 use crate::validate::Validator;
 
 use super::channel::Channel;
 use super::chat_settings::ChatSettings;
+use super::dialog_figures;
 use super::dialogs::{self as dialog_rules, Reader};
 use super::events::{self, Audience, MESSAGE_CREATED, MESSAGE_DELETED, MessageEvent};
 
@@ -272,7 +273,11 @@ fn write_operator_message(
             created_at: now,
         },
     )?;
-    let dialog = dialogs::record_message(conn, &dialog, row.id, counted, now)?;
+    let before = dialog;
+    let dialog = dialogs::record_message(conn, &before, row.id, counted, now)?;
+    if let Some(wait) = dialog_figures::answered_between(&before, &dialog, now) {
+        response_times::insert(conn, &dialog, Some(operator_id), wait, now)?;
+    }
     let names =
         AuthorNames { operators: HashMap::from([(operator.id, OperatorBrief::from(&operator))]), ..Default::default() };
     finish(conn, &dialog, &row, &names, audience, now, out)

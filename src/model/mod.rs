@@ -4,6 +4,7 @@ pub mod chat;
 pub mod dialog;
 pub mod message;
 pub mod operator;
+pub mod rating;
 pub mod saved_reply;
 pub mod tag;
 pub mod visitor;

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::protocol::*;
 use crate::domain::events::{self, DialogEvent, DialogTagsEvent, MessageEvent, VisitorEvent};
 use crate::domain::presence::PresenceView;
+use crate::domain::ratings::{RatingCreatedEvent, RatingRequestedEvent};
 
 /// Payload schema of each logged event type, and who receives it.
 fn event_payloads() -> Vec<(&'static str, &'static str, &'static str)> {
@@ -23,6 +24,8 @@ fn event_payloads() -> Vec<(&'static str, &'static str, &'static str)> {
         (MESSAGE_DELETED, "MessageEvent", "operators; the visitor unless it is an internal note"),
         (VISITOR_UPDATED, "VisitorEvent", "operators"),
         (OPERATOR_PRESENCE, "PresenceView", "operators"),
+        (RATING_REQUESTED, "RatingRequestedEvent", "operators and the dialog's visitor (shown once `due_at` passes)"),
+        (RATING_CREATED, "RatingCreatedEvent", "admins and super admins only"),
     ]
 }
 
@@ -63,6 +66,8 @@ pub fn document() -> Value {
     collect::<DialogTagsEvent>(&mut schemas);
     collect::<VisitorEvent>(&mut schemas);
     collect::<PresenceView>(&mut schemas);
+    collect::<RatingRequestedEvent>(&mut schemas);
+    collect::<RatingCreatedEvent>(&mut schemas);
     let schemas: Map<String, Value> =
         schemas.into_iter().map(|(n, s)| (n, serde_json::to_value(s).expect("schema serialises"))).collect();
 

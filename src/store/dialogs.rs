@@ -3,6 +3,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::db::schema::{dialog_tags, dialogs};
 use crate::db::{CacheStatement, DbConn};
+use crate::domain::dialog_figures;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct DialogRow {
@@ -34,6 +35,12 @@ pub struct DialogRow {
     pub visitor_last_read_at: Option<i64>,
     pub operator_last_read_id: i64,
     pub operator_last_read_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub waiting_since: Option<i64>,
+    pub first_response_ms: Option<i64>,
+    pub response_count: i32,
+    pub response_total_ms: i64,
+    pub response_max_ms: i64,
 }
 
 pub const OPEN: &str = "open";
@@ -141,6 +148,7 @@ pub struct DialogChanges {
     pub visitor_last_read_at: Option<Option<i64>>,
     pub operator_last_read_id: Option<i64>,
     pub operator_last_read_at: Option<Option<i64>>,
+    pub waiting_since: Option<Option<i64>>,
 }
 
 pub fn update(conn: &mut DbConn, id: i64, changes: &DialogChanges) -> QueryResult<DialogRow> {
@@ -180,6 +188,7 @@ pub fn record_message(
             next.visitor_last_read_id = message_id;
             next.visitor_last_read_at = Some(now);
             next.last_activity_at = now;
+            dialog_figures::visitor_wrote(&mut next, now);
         }
         Counted::Operator => {
             next.message_count += 1;
@@ -191,6 +200,7 @@ pub fn record_message(
             next.operator_last_read_id = message_id;
             next.operator_last_read_at = Some(now);
             next.last_activity_at = now;
+            dialog_figures::operator_replied(&mut next, now);
         }
         Counted::Note => next.note_count += 1,
         Counted::System => next.last_message_id = Some(message_id),
@@ -213,6 +223,12 @@ pub fn record_message(
                 dialogs::operator_last_read_at.eq(next.operator_last_read_at),
                 dialogs::last_activity_at.eq(next.last_activity_at),
                 dialogs::updated_at.eq(next.updated_at),
+                dialogs::started_at.eq(next.started_at),
+                dialogs::waiting_since.eq(next.waiting_since),
+                dialogs::first_response_ms.eq(next.first_response_ms),
+                dialogs::response_count.eq(next.response_count),
+                dialogs::response_total_ms.eq(next.response_total_ms),
+                dialogs::response_max_ms.eq(next.response_max_ms),
             ))
             .cached()
             .execute(conn)

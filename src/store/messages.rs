@@ -169,3 +169,20 @@ pub fn last_visitor_channel(conn: &mut DbConn, dialog_id: i64) -> QueryResult<Op
             .optional()
     })
 }
+
+/// Visible messages (no notes, no deleted ones) of several dialogs, by dialog then id;
+/// only the visitors' when `visitor_only`. For exports.
+pub fn for_dialogs(conn: &mut DbConn, dialog_ids: &[i64], visitor_only: bool) -> QueryResult<Vec<MessageRow>> {
+    if dialog_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = messages::table
+        .filter(messages::dialog_id.eq_any(dialog_ids))
+        .filter(messages::kind.ne(KIND_NOTE))
+        .filter(messages::deleted_at.is_null())
+        .into_boxed();
+    if visitor_only {
+        query = query.filter(messages::author_type.eq("visitor")).filter(messages::kind.eq(KIND_MESSAGE));
+    }
+    query.order((messages::dialog_id.asc(), messages::id.asc())).load(conn)
+}

@@ -197,3 +197,18 @@ pub fn find_any(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Op
             .optional()
     })
 }
+
+/// Ids of the workspace's live operators (not removed).
+pub fn list_ids(conn: &mut DbConn, workspace_id: i64) -> QueryResult<Vec<i64>> {
+    operators::table
+        .filter(operators::workspace_id.eq(workspace_id))
+        .filter(operators::deleted_at.is_null())
+        .select(operators::id)
+        .order(operators::id.asc())
+        .load(conn)
+}
+
+/// Ids of every operator the workspace ever had, removed ones too (their history stays).
+pub fn all_ids(conn: &mut DbConn, workspace_id: i64) -> QueryResult<Vec<i64>> {
+    operators::table.filter(operators::workspace_id.eq(workspace_id)).select(operators::id).load(conn)
+}

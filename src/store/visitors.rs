@@ -228,3 +228,19 @@ pub fn page_views(
     }
     query.order(page_views::id.desc()).limit(limit + 1).load(conn)
 }
+
+/// Pages viewed during the given dialogs, by dialog then time. For exports.
+pub fn page_views_for_dialogs(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    dialog_ids: &[i64],
+) -> QueryResult<Vec<PageViewRow>> {
+    if dialog_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    page_views::table
+        .filter(page_views::workspace_id.eq(workspace_id))
+        .filter(page_views::dialog_id.eq_any(dialog_ids))
+        .order((page_views::dialog_id.asc(), page_views::viewed_at.asc(), page_views::id.asc()))
+        .load(conn)
+}

@@ -98,12 +98,16 @@ impl Ws {
 
     /// Waits for the socket to close, returning its close code.
     pub async fn closed(&mut self) -> u16 {
-        loop {
-            match self.next().await {
-                Ok(_) => continue,
-                Err(c) => return c.code,
+        let wait = async {
+            loop {
+                match self.stream.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)).unwrap_or(1005),
+                    Some(Ok(_)) => continue,
+                    Some(Err(_)) | None => return 1006,
+                }
             }
-        }
+        };
+        tokio::time::timeout(WAIT * 3, wait).await.expect("the socket closes within the deadline")
     }
 }
 

@@ -1,0 +1,481 @@
+//! Dialog statistics as the product reference defines them, for admins:
+//! - *started*: the visitor wrote in the dialog (first visitor message in the period);
+//! - *closed*: closed in the period and still closed (a reopened dialog is open again);
+//! - *unanswered*: started, and no operator has replied;
+//! - *missed*: an operator replied, and the visitor has not read the latest reply;
+//! - *response time*: each time a visitor waited for an operator (from their first unanswered
+//!   message to the next reply); the first one per dialog is the *first response time*;
+//! - *replies per dialog*: operator replies per started dialog that got at least one reply.
+//!
+//! Durations are seconds; median and 90th percentile are nearest-rank over waits rounded up to
+//! whole seconds; SLA shares compare each wait with its chat's current SLA.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Principal;
+use crate::db::DbConn;
+use crate::domain::chat_settings::ChatSettings;
+use crate::domain::local_time::{self, BUCKET_MS};
+use crate::error::{ApiError, ApiResult};
+use crate::model::operator::OperatorBrief;
+use crate::state::AppState;
+use crate::store::stats::{self, DialogMoment, ResponseBucket, StatsFilter};
+use crate::store::{chats, operators};
+
+/// Longest period one request may cover.
+pub const MAX_PERIOD_DAYS: i64 = 400;
+
+/// A period of whole local days in a zone.
+#[derive(Debug, Clone)]
+pub struct Period {
+    pub from: NaiveDate,
+    /// Inclusive.
+    pub to: NaiveDate,
+    pub tz: Tz,
+}
+
+impl Period {
+    pub fn new(from: NaiveDate, to: NaiveDate, tz: Tz) -> ApiResult<Self> {
+        if to < from {
+            return Err(ApiError::bad_request("invalid_query", "`to` must not be before `from`"));
+        }
+        if (to - from).num_days() >= MAX_PERIOD_DAYS {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("the period may cover at most {MAX_PERIOD_DAYS} days"),
+            ));
+        }
+        Ok(Self { from, to, tz })
+    }
+
+    /// `[start, end)` in epoch milliseconds.
+    pub fn bounds(&self) -> (i64, i64) {
+        let next = self.to.succ_opt().unwrap_or(self.to);
+        (local_time::day_start(self.tz, self.from), local_time::day_start(self.tz, next))
+    }
+
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.from.iter_days().take_while(move |d| *d <= self.to)
+    }
+}
+
+/// Filters besides the period.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub chat_id: Option<i64>,
+    pub operator_id: Option<i64>,
+    pub channel: Option<&'static str>,
+    pub tag_ids: Vec<i64>,
+}
+
+impl Filters {
+    pub fn for_period(&self, workspace_id: i64, period: &Period) -> StatsFilter {
+        let (from, to) = period.bounds();
+        StatsFilter {
+            workspace_id,
+            from,
+            to,
+            chat_id: self.chat_id,
+            operator_id: self.operator_id,
+            channel: self.channel,
+            tag_ids: self.tag_ids.clone(),
+        }
+    }
+}
+
+/// Average, median and 90th percentile of a set of waits, and how many met the SLA.
+#[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq)]
+pub struct Timing {
+    pub count: i64,
+    pub avg_secs: Option<f64>,
+    pub median_secs: Option<i64>,
+    pub p90_secs: Option<i64>,
+    /// Waits no longer than their chat's SLA.
+    pub within_sla: i64,
+    /// `within_sla / count` (0–1).
+    pub within_sla_share: Option<f64>,
+}
+
+/// Builds timings from (whole seconds, count, total ms, within SLA) histogram entries.
+#[derive(Default)]
+struct TimingAcc {
+    by_secs: BTreeMap<i64, i64>,
+    total_ms: i64,
+    count: i64,
+    within_sla: i64,
+}
+
+impl TimingAcc {
+    fn add(&mut self, secs: i64, n: i64, total_ms: i64, within_sla: bool) {
+        *self.by_secs.entry(secs).or_default() += n;
+        self.total_ms += total_ms;
+        self.count += n;
+        if within_sla {
+            self.within_sla += n;
+        }
+    }
+
+    /// Nearest rank: the smallest value with at least `p` of the waits at or below it.
+    fn percentile(&self, p: f64) -> Option<i64> {
+        let rank = ((p * self.count as f64).ceil() as i64).max(1);
+        let mut seen = 0;
+        for (secs, n) in &self.by_secs {
+            seen += n;
+            if seen >= rank {
+                return Some(*secs);
+            }
+        }
+        None
+    }
+
+    fn finish(&self) -> Timing {
+        let n = self.count;
+        Timing {
+            count: n,
+            avg_secs: (n > 0).then(|| self.total_ms as f64 / n as f64 / 1000.0),
+            median_secs: self.percentile(0.5),
+            p90_secs: self.percentile(0.9),
+            within_sla: self.within_sla,
+            within_sla_share: (n > 0).then(|| self.within_sla as f64 / n as f64),
+        }
+    }
+}
+
+/// First, later and all responses.
+#[derive(Default)]
+struct ResponseAcc {
+    first: TimingAcc,
+    next: TimingAcc,
+    all: TimingAcc,
+}
+
+impl ResponseAcc {
+    fn add(&mut self, b: &ResponseBucket, sla: &SlaTable) {
+        let (first_sla, next_sla) = sla.of(b.chat_id);
+        let within = b.secs <= if b.is_first { first_sla } else { next_sla };
+        let part = if b.is_first { &mut self.first } else { &mut self.next };
+        part.add(b.secs, b.n, b.total_ms, within);
+        self.all.add(b.secs, b.n, b.total_ms, within);
+    }
+}
+
+/// Each chat's SLA targets (seconds), from its current settings.
+struct SlaTable(HashMap<i64, (i64, i64)>);
+
+impl SlaTable {
+    fn load(conn: &mut DbConn, workspace_id: i64, chat_ids: &[i64]) -> ApiResult<Self> {
+        Ok(Self(
+            chats::find_many(conn, workspace_id, chat_ids)?
+                .into_iter()
+                .map(|c| {
+                    let s = ChatSettings::from_stored(&c.settings);
+                    (c.id, (s.sla_first_response_secs, s.sla_next_response_secs))
+                })
+                .collect(),
+        ))
+    }
+
+    fn of(&self, chat_id: i64) -> (i64, i64) {
+        let d = ChatSettings::default();
+        self.0.get(&chat_id).copied().unwrap_or((d.sla_first_response_secs, d.sla_next_response_secs))
+    }
+}
+
+fn chat_ids(buckets: &[ResponseBucket]) -> Vec<i64> {
+    let mut ids: Vec<i64> = buckets.iter().map(|b| b.chat_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayStats {
+    /// Local date.
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub started: i64,
+    pub started_visitors: i64,
+    pub closed: i64,
+    pub closed_visitors: i64,
+    pub unanswered: i64,
+    pub missed: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HourStats {
+    /// Local hour of day, 0–23.
+    pub hour: u32,
+    /// Dialogs started in this hour over the whole period.
+    pub started: i64,
+}
+
+/// Team-wide dialog statistics.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DialogStats {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    /// IANA zone of days and hours.
+    pub tz: String,
+    pub started: i64,
+    /// Distinct visitors who started dialogs.
+    pub started_visitors: i64,
+    pub closed: i64,
+    /// Distinct visitors whose dialogs were closed.
+    pub closed_visitors: i64,
+    pub unanswered: i64,
+    pub missed: i64,
+    /// Operator replies in the started dialogs.
+    pub replies: i64,
+    /// Replies per started dialog that got at least one reply.
+    pub replies_per_dialog: Option<f64>,
+    pub first_response: Timing,
+    /// Responses after the first.
+    pub next_response: Timing,
+    /// Every response (first and later), each against its own SLA.
+    pub response: Timing,
+    pub by_day: Vec<DayStats>,
+    /// Always 24 entries.
+    pub by_hour: Vec<HourStats>,
+}
+
+fn require_admin(principal: &Principal) -> ApiResult<()> {
+    principal.require_admin().map_err(|_| ApiError::forbidden("only admins can read statistics"))
+}
+
+pub async fn dialog_stats(
+    state: &AppState,
+    principal: &Principal,
+    period: Period,
+    filters: Filters,
+) -> ApiResult<DialogStats> {
+    require_admin(principal)?;
+    let ws = principal.workspace_id;
+    state.db.run(move |conn| compute_dialog_stats(conn, ws, &period, &filters)).await
+}
+
+pub fn compute_dialog_stats(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    period: &Period,
+    filters: &Filters,
+) -> ApiResult<DialogStats> {
+    let f = filters.for_period(workspace_id, period);
+    let tz = period.tz;
+    let mut days: BTreeMap<NaiveDate, DayStats> = period
+        .days()
+        .map(|date| {
+            (
+                date,
+                DayStats {
+                    date,
+                    started: 0,
+                    started_visitors: 0,
+                    closed: 0,
+                    closed_visitors: 0,
+                    unanswered: 0,
+                    missed: 0,
+                },
+            )
+        })
+        .collect();
+    let mut hours = [0i64; 24];
+    let (mut started, mut unanswered, mut missed, mut replies) = (0, 0, 0, 0);
+    for b in stats::started_buckets(conn, &f)? {
+        let (date, hour) = local_time::local_day_hour(tz, b.bucket * BUCKET_MS);
+        if let Some(day) = days.get_mut(&date) {
+            day.started += b.started;
+            day.unanswered += b.unanswered;
+            day.missed += b.missed;
+        }
+        hours[hour as usize] += b.started;
+        started += b.started;
+        unanswered += b.unanswered;
+        missed += b.missed;
+        replies += b.replies;
+    }
+    let mut closed = 0;
+    for b in stats::closed_buckets(conn, &f)? {
+        let (date, _) = local_time::local_day_hour(tz, b.bucket * BUCKET_MS);
+        if let Some(day) = days.get_mut(&date) {
+            day.closed += b.n;
+        }
+        closed += b.n;
+    }
+    let offsets = local_time::offsets(tz, f.from, f.to);
+    for moment in [DialogMoment::Started, DialogMoment::Closed] {
+        let column = if moment == DialogMoment::Started { "started_at" } else { "closed_at" };
+        let day_sql = local_time::local_day_sql(column, &offsets);
+        for b in stats::distinct_visitors_by_day(conn, &f, moment, &day_sql)? {
+            if let Some(day) = days.get_mut(&local_time::date_of_day_number(b.bucket)) {
+                match moment {
+                    DialogMoment::Started => day.started_visitors = b.n,
+                    DialogMoment::Closed => day.closed_visitors = b.n,
+                }
+            }
+        }
+    }
+    let started_visitors = stats::distinct_visitors(conn, &f, DialogMoment::Started)?;
+    let closed_visitors = stats::distinct_visitors(conn, &f, DialogMoment::Closed)?;
+
+    let histogram = stats::response_histogram(conn, &f, false)?;
+    let sla = SlaTable::load(conn, workspace_id, &chat_ids(&histogram))?;
+    let mut responses = ResponseAcc::default();
+    for b in &histogram {
+        responses.add(b, &sla);
+    }
+    let answered = started - unanswered;
+    Ok(DialogStats {
+        from: period.from,
+        to: period.to,
+        tz: tz.name().to_string(),
+        started,
+        started_visitors,
+        closed,
+        closed_visitors,
+        unanswered,
+        missed,
+        replies,
+        replies_per_dialog: (answered > 0).then(|| replies as f64 / answered as f64),
+        first_response: responses.first.finish(),
+        next_response: responses.next.finish(),
+        response: responses.all.finish(),
+        by_day: days.into_values().collect(),
+        by_hour: hours.iter().enumerate().map(|(hour, n)| HourStats { hour: hour as u32, started: *n }).collect(),
+    })
+}
+
+/// One operator's figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OperatorStats {
+    pub operator: OperatorBrief,
+    /// Dialogs started in the period and assigned to the operator.
+    pub started: i64,
+    /// Of those, not closed now.
+    pub active: i64,
+    /// Dialogs assigned to the operator and closed in the period.
+    pub closed: i64,
+    pub unanswered: i64,
+    pub missed: i64,
+    pub replies: i64,
+    /// Waits the operator answered in the period.
+    pub first_response: Timing,
+    pub response: Timing,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OperatorStatsList {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    pub tz: String,
+    /// Every operator with figures in the period, or every current operator, by id.
+    pub items: Vec<OperatorStats>,
+}
+
+pub async fn operator_stats(
+    state: &AppState,
+    principal: &Principal,
+    period: Period,
+    filters: Filters,
+) -> ApiResult<OperatorStatsList> {
+    require_admin(principal)?;
+    let ws = principal.workspace_id;
+    state.db.run(move |conn| compute_operator_stats(conn, ws, &period, &filters)).await
+}
+
+pub fn compute_operator_stats(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    period: &Period,
+    filters: &Filters,
+) -> ApiResult<OperatorStatsList> {
+    let f = filters.for_period(workspace_id, period);
+    #[derive(Default)]
+    struct Acc {
+        started: i64,
+        active: i64,
+        closed: i64,
+        unanswered: i64,
+        missed: i64,
+        replies: i64,
+        responses: ResponseAcc,
+    }
+    let mut by_operator: BTreeMap<i64, Acc> = BTreeMap::new();
+    for row in stats::operator_dialogs(conn, &f)? {
+        let Some(id) = row.operator_id else { continue };
+        let acc = by_operator.entry(id).or_default();
+        acc.started = row.started;
+        acc.active = row.active;
+        acc.unanswered = row.unanswered;
+        acc.missed = row.missed;
+        acc.replies = row.replies;
+    }
+    for row in stats::operator_closed(conn, &f)? {
+        if let Some(id) = row.operator_id {
+            by_operator.entry(id).or_default().closed = row.n;
+        }
+    }
+    let histogram = stats::response_histogram(conn, &f, true)?;
+    let sla = SlaTable::load(conn, workspace_id, &chat_ids(&histogram))?;
+    for b in &histogram {
+        if let Some(id) = b.operator_id {
+            by_operator.entry(id).or_default().responses.add(b, &sla);
+        }
+    }
+    // Current operators appear even without figures (unless one operator was asked for).
+    let current: Vec<i64> = match filters.operator_id {
+        Some(id) => vec![id],
+        None => operators::list_ids(conn, workspace_id)?,
+    };
+    for id in current {
+        by_operator.entry(id).or_default();
+    }
+    let ids: Vec<i64> = by_operator.keys().copied().collect();
+    let briefs: HashMap<i64, OperatorBrief> =
+        operators::find_many_any(conn, workspace_id, &ids)?.iter().map(|o| (o.id, OperatorBrief::from(o))).collect();
+    let items = by_operator
+        .into_iter()
+        .filter_map(|(id, acc)| {
+            Some(OperatorStats {
+                operator: briefs.get(&id)?.clone(),
+                started: acc.started,
+                active: acc.active,
+                closed: acc.closed,
+                unanswered: acc.unanswered,
+                missed: acc.missed,
+                replies: acc.replies,
+                first_response: acc.responses.first.finish(),
+                response: acc.responses.all.finish(),
+            })
+        })
+        .collect();
+    Ok(OperatorStatsList { from: period.from, to: period.to, tz: period.tz.name().to_string(), items })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut acc = TimingAcc::default();
+        for (secs, within) in [(30, true), (90, false), (300, false), (45, true)] {
+            acc.add(secs, 1, secs * 1000, within);
+        }
+        let t = acc.finish();
+        assert_eq!(t.count, 4);
+        assert_eq!(t.avg_secs, Some(116.25));
+        assert_eq!(t.median_secs, Some(45));
+        assert_eq!(t.p90_secs, Some(300));
+        assert_eq!(t.within_sla_share, Some(0.5));
+        assert_eq!(TimingAcc::default().finish().median_secs, None);
+    }
+}

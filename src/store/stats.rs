@@ -1,0 +1,239 @@
+//! Aggregate queries for dialog statistics. They read only the per-dialog figures on `dialogs`
+//! and the `response_times` rows, through the (workspace, time) indexes; never the messages.
+//! Filter values are integers or known channel names, written into the SQL as literals.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable};
+
+use crate::db::DbConn;
+use crate::domain::local_time::BUCKET_MS;
+
+/// Which dialogs and responses count.
+#[derive(Debug, Clone, Default)]
+pub struct StatsFilter {
+    pub workspace_id: i64,
+    /// Period `[from, to)`, epoch milliseconds.
+    pub from: i64,
+    pub to: i64,
+    pub chat_id: Option<i64>,
+    /// Dialogs assigned to this operator; responses written by them.
+    pub operator_id: Option<i64>,
+    /// A channel name from `Channel::as_str`.
+    pub channel: Option<&'static str>,
+    /// Dialogs carrying any of these tags.
+    pub tag_ids: Vec<i64>,
+}
+
+impl StatsFilter {
+    /// Conditions on a `dialogs` row; `operator_column` is where the operator is found.
+    fn conditions(&self, time_column: &str, operator_column: &str, dialog_id_column: &str) -> String {
+        let mut sql = format!(
+            "workspace_id = {} AND {time_column} >= {} AND {time_column} < {}",
+            self.workspace_id, self.from, self.to
+        );
+        if let Some(chat) = self.chat_id {
+            sql += &format!(" AND chat_id = {chat}");
+        }
+        if let Some(op) = self.operator_id {
+            sql += &format!(" AND {operator_column} = {op}");
+        }
+        if let Some(channel) = self.channel {
+            debug_assert!(channel.chars().all(|c| c.is_ascii_lowercase()));
+            sql += &format!(" AND channel = '{channel}'");
+        }
+        if !self.tag_ids.is_empty() {
+            let ids = self.tag_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            sql += &format!(
+                " AND {dialog_id_column} IN (SELECT dialog_id FROM dialog_tags WHERE workspace_id = {} AND tag_id IN ({ids}))",
+                self.workspace_id
+            );
+        }
+        sql
+    }
+}
+
+/// Dialogs started in one 15-minute UTC bucket.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct StartedBucket {
+    #[diesel(sql_type = BigInt)]
+    pub bucket: i64,
+    #[diesel(sql_type = BigInt)]
+    pub started: i64,
+    /// No operator replied.
+    #[diesel(sql_type = BigInt)]
+    pub unanswered: i64,
+    /// An operator replied; the visitor has not read the latest reply.
+    #[diesel(sql_type = BigInt)]
+    pub missed: i64,
+    /// Operator replies in these dialogs.
+    #[diesel(sql_type = BigInt)]
+    pub replies: i64,
+}
+
+pub fn started_buckets(conn: &mut DbConn, f: &StatsFilter) -> QueryResult<Vec<StartedBucket>> {
+    let sql = format!(
+        "SELECT started_at / {BUCKET_MS} AS bucket, COUNT(*) AS started, \
+         CAST(SUM(CASE WHEN operator_message_count = 0 THEN 1 ELSE 0 END) AS BIGINT) AS unanswered, \
+         CAST(SUM(CASE WHEN operator_message_count > 0 AND last_operator_message_id > visitor_last_read_id \
+              THEN 1 ELSE 0 END) AS BIGINT) AS missed, \
+         CAST(SUM(operator_message_count) AS BIGINT) AS replies \
+         FROM dialogs WHERE {} GROUP BY started_at / {BUCKET_MS}",
+        f.conditions("started_at", "assignee_id", "id")
+    );
+    crate::typed!(conn => diesel::sql_query(&sql).load(conn))
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CountBucket {
+    #[diesel(sql_type = BigInt)]
+    pub bucket: i64,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// Dialogs closed (and still closed) per 15-minute UTC bucket of their close.
+pub fn closed_buckets(conn: &mut DbConn, f: &StatsFilter) -> QueryResult<Vec<CountBucket>> {
+    let sql = format!(
+        "SELECT closed_at / {BUCKET_MS} AS bucket, COUNT(*) AS n FROM dialogs \
+         WHERE {} AND status = 'closed' GROUP BY closed_at / {BUCKET_MS}",
+        f.conditions("closed_at", "assignee_id", "id")
+    );
+    crate::typed!(conn => diesel::sql_query(&sql).load(conn))
+}
+
+/// Which moment of a dialog a count follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogMoment {
+    Started,
+    Closed,
+}
+
+impl DialogMoment {
+    fn column(self) -> &'static str {
+        match self {
+            DialogMoment::Started => "started_at",
+            DialogMoment::Closed => "closed_at",
+        }
+    }
+
+    fn extra(self) -> &'static str {
+        match self {
+            DialogMoment::Started => "",
+            DialogMoment::Closed => " AND status = 'closed'",
+        }
+    }
+}
+
+/// Distinct visitors per local day (`day_sql` from `local_time::local_day_sql`), `bucket` holding
+/// the day number.
+pub fn distinct_visitors_by_day(
+    conn: &mut DbConn,
+    f: &StatsFilter,
+    moment: DialogMoment,
+    day_sql: &str,
+) -> QueryResult<Vec<CountBucket>> {
+    let sql = format!(
+        "SELECT day AS bucket, COUNT(*) AS n FROM (SELECT DISTINCT {day_sql} AS day, visitor_id FROM dialogs \
+         WHERE {}{}) AS days GROUP BY day",
+        f.conditions(moment.column(), "assignee_id", "id"),
+        moment.extra()
+    );
+    crate::typed!(conn => diesel::sql_query(&sql).load(conn))
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Distinct visitors over the whole period.
+pub fn distinct_visitors(conn: &mut DbConn, f: &StatsFilter, moment: DialogMoment) -> QueryResult<i64> {
+    let sql = format!(
+        "SELECT COUNT(DISTINCT visitor_id) AS n FROM dialogs WHERE {}{}",
+        f.conditions(moment.column(), "assignee_id", "id"),
+        moment.extra()
+    );
+    let row: Total = crate::typed!(conn => diesel::sql_query(&sql).get_result(conn))?;
+    Ok(row.n)
+}
+
+/// Answered waits with the same chat, operator, kind and length in whole seconds (rounded up).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ResponseBucket {
+    #[diesel(sql_type = BigInt)]
+    pub chat_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub operator_id: Option<i64>,
+    #[diesel(sql_type = Bool)]
+    pub is_first: bool,
+    #[diesel(sql_type = BigInt)]
+    pub secs: i64,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+    #[diesel(sql_type = BigInt)]
+    pub total_ms: i64,
+}
+
+/// Response-time histogram of waits answered in the period; per operator when `by_operator`.
+pub fn response_histogram(conn: &mut DbConn, f: &StatsFilter, by_operator: bool) -> QueryResult<Vec<ResponseBucket>> {
+    let operator = if by_operator { "operator_id" } else { "CAST(NULL AS BIGINT)" };
+    let group_operator = if by_operator { ", operator_id" } else { "" };
+    let sql = format!(
+        "SELECT chat_id, {operator} AS operator_id, is_first, (wait_ms + 999) / 1000 AS secs, COUNT(*) AS n, \
+         CAST(SUM(wait_ms) AS BIGINT) AS total_ms FROM response_times WHERE {} \
+         GROUP BY chat_id{group_operator}, is_first, (wait_ms + 999) / 1000",
+        f.conditions("answered_at", "operator_id", "dialog_id")
+    );
+    crate::typed!(conn => diesel::sql_query(&sql).load(conn))
+}
+
+/// Per-assignee figures of dialogs started in the period.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OperatorDialogs {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub operator_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub started: i64,
+    /// Not closed now.
+    #[diesel(sql_type = BigInt)]
+    pub active: i64,
+    #[diesel(sql_type = BigInt)]
+    pub unanswered: i64,
+    #[diesel(sql_type = BigInt)]
+    pub missed: i64,
+    #[diesel(sql_type = BigInt)]
+    pub replies: i64,
+}
+
+pub fn operator_dialogs(conn: &mut DbConn, f: &StatsFilter) -> QueryResult<Vec<OperatorDialogs>> {
+    let sql = format!(
+        "SELECT assignee_id AS operator_id, COUNT(*) AS started, \
+         CAST(SUM(CASE WHEN status <> 'closed' THEN 1 ELSE 0 END) AS BIGINT) AS active, \
+         CAST(SUM(CASE WHEN operator_message_count = 0 THEN 1 ELSE 0 END) AS BIGINT) AS unanswered, \
+         CAST(SUM(CASE WHEN operator_message_count > 0 AND last_operator_message_id > visitor_last_read_id \
+              THEN 1 ELSE 0 END) AS BIGINT) AS missed, \
+         CAST(SUM(operator_message_count) AS BIGINT) AS replies \
+         FROM dialogs WHERE {} GROUP BY assignee_id",
+        f.conditions("started_at", "assignee_id", "id")
+    );
+    crate::typed!(conn => diesel::sql_query(&sql).load(conn))
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OperatorCount {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub operator_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// Dialogs closed in the period, per assignee.
+pub fn operator_closed(conn: &mut DbConn, f: &StatsFilter) -> QueryResult<Vec<OperatorCount>> {
+    let sql = format!(
+        "SELECT assignee_id AS operator_id, COUNT(*) AS n FROM dialogs WHERE {} AND status = 'closed' \
+         GROUP BY assignee_id",
+        f.conditions("closed_at", "assignee_id", "id")
+    );
+    crate::typed!(conn => diesel::sql_query(&sql).load(conn))
+}
