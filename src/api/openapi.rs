@@ -106,7 +106,7 @@ use crate::error::{FieldError, Problem};
         ratings::reviews,
         exports::download,
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::export::Report)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Sign-up, sign-in, token refresh and logout"),

@@ -118,10 +118,10 @@ pub struct EventsPage {
 async fn events_page(state: &AppState, ws: i64, viewer: Viewer, params: &EventsParams) -> ApiResult<EventsPage> {
     let limit = params.limit.unwrap_or(DEFAULT_EVENT_PAGE);
     if !(1..=MAX_EVENT_PAGE).contains(&limit) {
-        return Err(ApiError::invalid_field("limit", "out_of_range", "must be between 1 and 500"));
+        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 500"));
     }
     if params.since < 0 {
-        return Err(ApiError::invalid_field("since", "out_of_range", "must not be negative"));
+        return Err(ApiError::bad_request("invalid_query", "since must not be negative"));
     }
     let since = params.since;
     state
