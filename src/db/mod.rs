@@ -1,7 +1,6 @@
 //! The one place that knows SQLite from PostgreSQL: the connection type, the pool,
 //! migrations and the helpers that keep diesel off the async workers.
 
-mod cached;
 pub mod group_commit;
 mod migrate;
 mod pool;
@@ -19,7 +18,6 @@ use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
-pub use cached::{CacheStatement, Cached};
 pub use migrate::{migrations_pending, revert_all_migrations, run_migrations};
 pub use url::DatabaseUrl;
 

@@ -1,9 +1,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
+use crate::db::DbConn;
 use crate::db::schema::{dialog_tags, dialogs};
-use crate::db::{CacheStatement, DbConn};
-use crate::domain::dialog_figures;
+use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct DialogRow {
@@ -127,7 +127,6 @@ pub fn claim(conn: &mut DbConn, dialog_id: i64, operator_id: i64, now: i64) -> Q
                     .eq(diesel::dsl::sql::<Text>("CASE WHEN status = 'closed' THEN 'closed' ELSE 'assigned' END")),
                 dialogs::updated_at.eq(now),
             ))
-            .cached()
             .execute(conn)?;
         Ok(n == 1)
     })
@@ -205,34 +204,8 @@ pub fn record_message(
         Counted::Note => next.note_count += 1,
         Counted::System => next.last_message_id = Some(message_id),
     }
-    crate::typed!(conn => {
-        diesel::update(dialogs::table.find(row.id))
-            .set((
-                dialogs::message_count.eq(next.message_count),
-                dialogs::visitor_message_count.eq(next.visitor_message_count),
-                dialogs::operator_message_count.eq(next.operator_message_count),
-                dialogs::note_count.eq(next.note_count),
-                dialogs::last_message_id.eq(next.last_message_id),
-                dialogs::last_visitor_message_at.eq(next.last_visitor_message_at),
-                dialogs::last_operator_message_id.eq(next.last_operator_message_id),
-                dialogs::last_operator_message_at.eq(next.last_operator_message_at),
-                dialogs::first_operator_reply_at.eq(next.first_operator_reply_at),
-                dialogs::visitor_last_read_id.eq(next.visitor_last_read_id),
-                dialogs::visitor_last_read_at.eq(next.visitor_last_read_at),
-                dialogs::operator_last_read_id.eq(next.operator_last_read_id),
-                dialogs::operator_last_read_at.eq(next.operator_last_read_at),
-                dialogs::last_activity_at.eq(next.last_activity_at),
-                dialogs::updated_at.eq(next.updated_at),
-                dialogs::started_at.eq(next.started_at),
-                dialogs::waiting_since.eq(next.waiting_since),
-                dialogs::first_response_ms.eq(next.first_response_ms),
-                dialogs::response_count.eq(next.response_count),
-                dialogs::response_total_ms.eq(next.response_total_ms),
-                dialogs::response_max_ms.eq(next.response_max_ms),
-            ))
-            .cached()
-            .execute(conn)
-    })?;
+    let update = super::dialog_counters::SetCounters::from_row(&next);
+    crate::typed!(conn => update.execute(conn))?;
     Ok(next)
 }
 

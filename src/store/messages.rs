@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
+use crate::db::DbConn;
 use crate::db::schema::messages;
-use crate::db::{CacheStatement, DbConn};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct MessageRow {
@@ -55,7 +55,6 @@ pub fn index_for_search(conn: &mut diesel::SqliteConnection, first: i64, last: i
     diesel::sql_query("INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id BETWEEN ? AND ?")
         .bind::<BigInt, _>(first)
         .bind::<BigInt, _>(last)
-        .cached()
         .execute(conn)
         .map(|_| ())
 }

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod batch;
 pub mod chats;
+mod dialog_counters;
 pub mod dialogs;
 pub mod events;
 pub mod messages;

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
+use crate::db::DbConn;
 use crate::db::schema::{page_views, visitor_notes, visitors};
-use crate::db::{CacheStatement, DbConn};
 
 use super::operators::{escape_like, lower};
 
@@ -115,7 +115,7 @@ pub fn update(conn: &mut DbConn, workspace_id: i64, id: i64, changes: &VisitorCh
 
 pub fn touch(conn: &mut DbConn, id: i64, now: i64) -> QueryResult<()> {
     crate::typed!(conn => {
-        diesel::update(visitors::table.find(id)).set(visitors::last_seen_at.eq(now)).cached().execute(conn)?;
+        diesel::update(visitors::table.find(id)).set(visitors::last_seen_at.eq(now)).execute(conn)?;
         Ok(())
     })
 }
