@@ -78,7 +78,16 @@ impl Batch {
 
     fn push(&mut self, conn: &mut DbConn, values: String) -> QueryResult<()> {
         self.rows.push(values);
-        if self.rows.len() >= Self::ROWS { self.flush(conn) } else { Ok(()) }
+        if self.is_full() { self.flush(conn) } else { Ok(()) }
+    }
+
+    /// Buffers without flushing: the caller flushes parents before children.
+    fn buffer(&mut self, values: String) {
+        self.rows.push(values);
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows.len() >= Self::ROWS
     }
 
     fn flush(&mut self, conn: &mut DbConn) -> QueryResult<()> {
@@ -201,22 +210,19 @@ impl Writers {
             row.last_activity_at = closed_at;
         }
         row.updated_at = row.last_activity_at;
-        self.dialogs.push(conn, dialog_values(&row))?;
+        self.dialogs.buffer(dialog_values(&row));
         for values in message_values {
-            self.messages.push(conn, values)?;
+            self.messages.buffer(values);
         }
         for (wait, op, at) in waits {
             let first = if wait.first { "TRUE" } else { "FALSE" };
-            self.responses.push(
-                conn,
-                format!(
-                    "{ws}, {id}, {}, '{}', {op}, {first}, {}, {at}, {}",
-                    d.chat_id, d.channel, wait.waited_from, wait.wait_ms
-                ),
-            )?;
+            self.responses.buffer(format!(
+                "{ws}, {id}, {}, '{}', {op}, {first}, {}, {at}, {}",
+                d.chat_id, d.channel, wait.waited_from, wait.wait_ms
+            ));
         }
         for tag in &d.tag_ids {
-            self.tags.push(conn, format!("{id}, {tag}, {ws}, {created_at}"))?;
+            self.tags.buffer(format!("{id}, {tag}, {ws}, {created_at}"));
         }
         if let (Some(closed_at), true) = (d.closed_at, d.rating_requested || d.rating.is_some()) {
             let (scale, score, review, rated_at) = match &d.rating {
@@ -228,15 +234,16 @@ impl Writers {
                 ),
                 None => (5, "NULL".into(), "NULL".into(), "NULL".into()),
             };
-            self.ratings.push(
-                conn,
-                format!(
+            self.ratings.buffer(format!(
                     "{ws}, {id}, {}, {}, {}, {scale}, 'How did we do?', {closed_at}, {closed_at}, {score}, {review}, {rated_at}",
-                    d.chat_id,
-                    d.visitor_id,
-                    opt(d.assignee_id)
-                ),
-            )?;
+                d.chat_id,
+                d.visitor_id,
+                opt(d.assignee_id)
+            ));
+        }
+        // Parents before children, for the foreign keys.
+        if [&self.dialogs, &self.messages, &self.responses, &self.tags, &self.ratings].iter().any(|b| b.is_full()) {
+            self.flush(conn)?;
         }
         Ok(id)
     }
