@@ -129,7 +129,19 @@ pub fn spec() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the spec serialises");
     doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
     add_shared_responses(&mut doc);
+    add_limits_without_attributes(&mut doc);
     doc
+}
+
+/// Limits utoipa has no attribute for, so the spec still states every one the server enforces.
+fn add_limits_without_attributes(doc: &mut Value) {
+    let max = crate::domain::visitors::MAX_ATTRIBUTES;
+    for schema in ["CreateVisitorRequest", "UpdateVisitorRequest"] {
+        let attributes = &mut doc["components"]["schemas"][schema]["properties"]["attributes"];
+        if attributes.is_object() {
+            attributes["maxProperties"] = json!(max);
+        }
+    }
 }
 
 /// Pretty JSON with a final newline: exactly what `openapi/openapi.json` holds.
