@@ -3,11 +3,15 @@
 //!
 //!   cargo bench --bench loadgen -- --senders 200 --seconds 10
 //!   cargo bench --bench loadgen -- --database-url postgres://postgres@127.0.0.1:5432/bench
+//!   cargo bench --bench loadgen -- --senders 50 --duration 10m --warmup 60   # soak
 //!
 //! Without `--url` it starts livedesk in this process on a fresh database (a temporary SQLite
-//! file unless `--database-url` is given) and reports the writer's batch sizes too.
+//! file unless `--database-url` is given, rate limits off) and reports the writer's batch sizes
+//! too. Resident memory is sampled during the run (this process, or `--server-pid`) and reported
+//! as growth after the warm-up.
 //!
-//! To keep the load generator's own CPU use apart from the server's, run them as two processes:
+//! To keep the load generator's own CPU use apart from the server's, run them as two processes
+//! (the server with rate limits off: every sender comes from one address):
 //!
 //!   cargo bench --bench loadgen -- --serve 127.0.0.1:8099            # server; prints writer stats
 //!   cargo bench --bench loadgen -- --url http://127.0.0.1:8099       # load
@@ -26,9 +30,19 @@ struct Args {
     /// Concurrent visitors, each posting as fast as it is answered.
     #[arg(long, default_value_t = 200)]
     senders: usize,
-    /// How long to post, after a warm-up second.
+    /// How long to measure, in seconds, after the warm-up.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// How long to measure, as `90s`, `10m` or `1h` (overrides `--seconds`).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Seconds of load before measuring starts (memory growth is counted from there).
+    #[arg(long, default_value_t = 1)]
+    warmup: u64,
+    /// Process whose resident memory is sampled (default: this one, which runs the server
+    /// unless `--url` is given).
+    #[arg(long)]
+    server_pid: Option<u32>,
     /// Target an already running server instead of starting one.
     #[arg(long)]
     url: Option<String>,
@@ -62,6 +76,8 @@ fn start_server(args: &Args) -> Server {
     config.workers = args.workers;
     config.db_pool_size = 16;
     config.log_level = "warn".into();
+    // Every sender comes from 127.0.0.1: limits meant for the public would throttle the test.
+    config.limits.enabled = false;
     livedesk::telemetry::init("warn", config.log_format);
     let listener = TcpListener::bind(args.serve.as_deref().unwrap_or("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -88,6 +104,30 @@ async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: 
     let body: Value = res.json().await.unwrap_or(Value::Null);
     assert!(status.is_success(), "{status}: {body}");
     body
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a duration like 90s, 10m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("'{text}' is not a duration like 90s, 10m or 1h")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+/// Resident memory of a process in KiB, from /proc (Linux).
+fn rss_kib(pid: Option<u32>) -> Option<u64> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".to_string(),
+    };
+    let status = std::fs::read_to_string(path).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -180,14 +220,20 @@ async fn main() {
         }));
     }
 
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+    let rss_start = rss_kib(args.server_pid);
     let batches_before = server
         .writer
         .as_ref()
         .map(|w| (w.stats().batches.load(Ordering::Relaxed), w.stats().jobs.load(Ordering::Relaxed)));
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let measure_for = args.duration.unwrap_or(Duration::from_secs(args.seconds));
+    let mut rss_samples = Vec::new();
+    while started.elapsed() < measure_for {
+        tokio::time::sleep((measure_for - started.elapsed()).min(Duration::from_secs(10))).await;
+        rss_samples.extend(rss_kib(args.server_pid));
+    }
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed();
     let batches_after = server
@@ -225,6 +271,17 @@ async fn main() {
             "  group commit: {batches} transactions for {jobs} writes ({:.1} per commit, {:.0} commits/s)",
             jobs as f64 / batches.max(1) as f64,
             batches as f64 / elapsed.as_secs_f64()
+        );
+    }
+
+    if let (Some(first), Some(last)) = (rss_start, rss_samples.last()) {
+        let peak = rss_samples.iter().copied().max().unwrap_or(*last);
+        let growth = (*last as f64 - first as f64) / first as f64 * 100.0;
+        println!(
+            "  resident memory: {:.1} MiB after warm-up, {:.1} MiB at the end ({growth:+.1}%), peak {:.1} MiB",
+            first as f64 / 1024.0,
+            *last as f64 / 1024.0,
+            peak as f64 / 1024.0
         );
     }
 

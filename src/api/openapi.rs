@@ -151,7 +151,95 @@ pub fn spec() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the spec serialises");
     doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
     add_shared_responses(&mut doc);
+    add_limits_without_attributes(&mut doc);
+    add_settings_patch_schemas(&mut doc);
     doc
+}
+
+/// Limits utoipa has no attribute for, so the spec still states every one the server enforces.
+/// Chat settings in requests are a JSON merge patch: any setting may be `null` (back to its
+/// default). The response type `ChatSettings` has no nulls, so requests get `ChatSettingsPatch`,
+/// the same schema with every property nullable, nested settings included.
+fn add_settings_patch_schemas(doc: &mut Value) {
+    let schemas = doc["components"]["schemas"].as_object().cloned().unwrap_or_default();
+    let mut created = Map::new();
+    let patch_ref = patch_schema("ChatSettings", &schemas, &mut created);
+    for (name, schema) in created {
+        doc["components"]["schemas"][name] = schema;
+    }
+    for request in ["CreateChatRequest", "UpdateChatRequest"] {
+        let settings = &mut doc["components"]["schemas"][request]["properties"]["settings"];
+        replace_ref(settings, "#/components/schemas/ChatSettings", &patch_ref);
+    }
+}
+
+/// Creates `<name>Patch` (and the patches of the objects it holds); returns its `$ref`.
+fn patch_schema(name: &str, schemas: &Map<String, Value>, created: &mut Map<String, Value>) -> String {
+    let patch_name = format!("{name}Patch");
+    let reference = format!("#/components/schemas/{patch_name}");
+    if created.contains_key(&patch_name) {
+        return reference;
+    }
+    let mut schema = schemas.get(name).cloned().unwrap_or_default();
+    created.insert(patch_name.clone(), Value::Null);
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        for property in properties.values_mut() {
+            if let Some(target) = property["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/"))
+                && schemas.get(target).is_some_and(|s| s.get("properties").is_some())
+            {
+                property["$ref"] = json!(patch_schema(target, schemas, created));
+            }
+            *property = nullable(property.take());
+        }
+    }
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("required");
+    }
+    created.insert(patch_name, schema);
+    reference
+}
+
+fn nullable(mut schema: Value) -> Value {
+    match schema.get("type").cloned() {
+        Some(Value::String(t)) if t != "null" => {
+            schema["type"] = json!([t, "null"]);
+            schema
+        }
+        Some(Value::Array(types)) if !types.contains(&json!("null")) => {
+            let mut types = types;
+            types.push(json!("null"));
+            schema["type"] = Value::Array(types);
+            schema
+        }
+        Some(_) => schema,
+        None => {
+            let already = schema["oneOf"].as_array().is_some_and(|o| o.iter().any(|s| s["type"] == "null"));
+            if already { schema } else { json!({"oneOf": [schema, {"type": "null"}]}) }
+        }
+    }
+}
+
+fn replace_ref(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::Object(map) => {
+            if map.get("$ref").and_then(Value::as_str) == Some(from) {
+                map.insert("$ref".into(), json!(to));
+            }
+            map.values_mut().for_each(|v| replace_ref(v, from, to));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_ref(v, from, to)),
+        _ => {}
+    }
+}
+
+fn add_limits_without_attributes(doc: &mut Value) {
+    let max = crate::domain::visitors::MAX_ATTRIBUTES;
+    for schema in ["CreateVisitorRequest", "UpdateVisitorRequest"] {
+        let attributes = &mut doc["components"]["schemas"][schema]["properties"]["attributes"];
+        if attributes.is_object() {
+            attributes["maxProperties"] = json!(max);
+        }
+    }
 }
 
 /// Pretty JSON with a final newline: exactly what `openapi/openapi.json` holds.

@@ -24,7 +24,7 @@ pub struct CreateTagRequest {
     #[schema(example = "billing", max_length = 50)]
     pub name: String,
     /// HEX, RGB(A) or HSL(A); default `#6b7280`.
-    #[schema(example = "#e8710a")]
+    #[schema(example = "#e8710a", max_length = 64)]
     pub color: Option<String>,
 }
 
@@ -32,6 +32,7 @@ pub struct CreateTagRequest {
 pub struct UpdateTagRequest {
     #[schema(max_length = 50)]
     pub name: Option<String>,
+    #[schema(max_length = 64)]
     pub color: Option<String>,
 }
 

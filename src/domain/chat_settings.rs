@@ -32,10 +32,13 @@ pub struct ChatSettings {
     pub reply_to_first_message: bool,
     #[schema(max_length = 2000)]
     pub first_message_reply: String,
+    #[schema(max_length = 2048)]
     pub knowledge_base_url: Option<String>,
     /// Buttons next to the widget that open the chat in a messenger (at most 20).
+    #[schema(max_items = 20)]
     pub messenger_links: Vec<MessengerLink>,
-    /// Pages (URL prefixes) where the widget stays hidden (at most 50).
+    /// Pages (URL prefixes, up to 2048 characters each) where the widget stays hidden (at most 50).
+    #[schema(max_items = 50)]
     pub hidden_on_urls: Vec<String>,
     /// Target for the first operator response, seconds (used in reports).
     #[schema(minimum = 1, maximum = 604800)]
@@ -107,10 +110,15 @@ pub enum DisplayMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChatColors {
+    #[schema(max_length = 64)]
     pub bot: String,
+    #[schema(max_length = 64)]
     pub operator: String,
+    #[schema(max_length = 64)]
     pub visitor: String,
+    #[schema(max_length = 64)]
     pub buttons: String,
+    #[schema(max_length = 64)]
     pub button_text: String,
 }
 
@@ -131,9 +139,13 @@ impl Default for ChatColors {
 #[serde(default, deny_unknown_fields)]
 pub struct ChatAvatars {
     /// Shown on the collapsed widget before any operator has answered.
+    #[schema(max_length = 2048)]
     pub chat: Option<String>,
+    #[schema(max_length = 2048)]
     pub bot: Option<String>,
+    #[schema(max_length = 2048)]
     pub operator: Option<String>,
+    #[schema(max_length = 2048)]
     pub visitor: Option<String>,
 }
 
@@ -141,6 +153,7 @@ pub struct ChatAvatars {
 #[serde(deny_unknown_fields)]
 pub struct MessengerLink {
     pub messenger: Channel,
+    #[schema(max_length = 2048)]
     pub url: String,
 }
 
@@ -177,7 +190,7 @@ pub struct RatingSettings {
     #[schema(minimum = 0, maximum = 86400)]
     pub delay_secs: i64,
     /// Points on the scale: 2, 5 or 10.
-    #[schema(example = 5)]
+    #[schema(example = 5, minimum = 2, maximum = 10)]
     pub scale: i64,
     #[schema(max_length = 1000)]
     pub text: String,
@@ -318,7 +331,13 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 /// HEX (#rgb, #rgba, #rrggbb, #rrggbbaa), rgb()/rgba() or hsl()/hsla() with values in range.
+/// Longest colour accepted: `hsla(360, 100%, 100%, 0.5)` and the like fit with room to spare.
+pub const MAX_COLOR_CHARS: usize = 64;
+
 pub fn is_color(value: &str) -> bool {
+    if value.len() > MAX_COLOR_CHARS {
+        return false;
+    }
     let v = value.trim().to_ascii_lowercase();
     if let Some(hex) = v.strip_prefix('#') {
         return matches!(hex.len(), 3 | 4 | 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit());

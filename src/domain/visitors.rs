@@ -117,6 +117,8 @@ fn validate_profile(p: &ProfileUpdate) -> ApiResult<()> {
 }
 
 fn validate_attributes(v: &mut Validator, attrs: &Map<String, Value>) {
+    // The request alone may not exceed the limit either (the spec's `maxProperties`).
+    v.check(attrs.len() <= MAX_ATTRIBUTES, "attributes", "too_many", "at most 50 attributes per request");
     for (key, value) in attrs {
         let field = format!("attributes.{key}");
         let key_ok = !key.is_empty()

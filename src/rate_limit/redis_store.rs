@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use sha2::{Digest, Sha256};
 
 use crate::time::now_ms;
 
@@ -48,7 +49,9 @@ impl RedisCounter {
     /// The count of `key` after this hit, or `None` when Redis did not answer in time.
     pub async fn incr(&self, key: &str, expiry_ms: u64) -> Option<u64> {
         let mut conn = self.conn.clone();
-        let mut invocation = self.script.key(format!("{KEY_PREFIX}{key}"));
+        // Keys carry emails and addresses: Redis only ever sees their digest.
+        let digest = hex::encode(&Sha256::digest(key.as_bytes())[..16]);
+        let mut invocation = self.script.key(format!("{KEY_PREFIX}{digest}"));
         invocation.arg(expiry_ms);
         let invocation = invocation.invoke_async::<u64>(&mut conn);
         let failure = match tokio::time::timeout(REDIS_TIMEOUT, invocation).await {

@@ -3,7 +3,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::db::DbConn;
 use crate::db::schema::{dialog_tags, dialogs};
-use crate::db::DbConn;
+use crate::domain::dialog_figures;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct DialogRow {

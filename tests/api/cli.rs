@@ -42,6 +42,9 @@ fn a_wrong_setting_stops_start_up_with_one_line_naming_it() {
         ("LIVEDESK_LOG_FORMAT", "xml", "LIVEDESK_LOG_FORMAT"),
         ("LIVEDESK_CORS_ORIGINS", "example.com", "LIVEDESK_CORS_ORIGINS"),
         ("LIVEDESK_BODY_LIMIT", "12", "LIVEDESK_BODY_LIMIT"),
+        ("LIVEDESK_LIMIT_LOGIN_ACCOUNT", "ten", "LIVEDESK_LIMIT_LOGIN_ACCOUNT"),
+        ("LIVEDESK_TRUSTED_PROXIES", "proxy.local", "LIVEDESK_TRUSTED_PROXIES"),
+        ("LIVEDESK_METRICS_TOKEN", "short", "LIVEDESK_METRICS_TOKEN"),
     ] {
         let out = livedesk(&db).env(var, value).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{var}={value}");

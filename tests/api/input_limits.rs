@@ -71,3 +71,19 @@ async fn optional_bodies_may_be_null_and_405_lists_the_methods() {
     let res = app.client.request(reqwest::Method::TRACE, app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.headers()["allow"], "GET");
 }
+
+#[tokio::test]
+async fn documented_counts_and_lengths_hold_for_colours_and_attributes() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let long_colour = format!("rgb({}1, 2, 3)", " ".repeat(60));
+    let res = app.post("/api/v1/tags", &owner.token, json!({"name": "x", "color": long_colour})).await;
+    res.expect_problem(422, "validation_failed");
+    let chat = app.create_chat(&owner, "Site", serde_json::Value::Null).await;
+    let visitor = app.start_visitor(&chat.public_key).await;
+    // Even keys that only remove attributes count against the per-request limit.
+    let removals: serde_json::Map<String, serde_json::Value> =
+        (0..51).map(|i| (format!("k{i}"), serde_json::Value::Null)).collect();
+    let res = app.visitor_patch(&visitor, "/api/v1/widget/me", json!({"attributes": removals})).await;
+    res.expect_problem(422, "validation_failed");
+}
