@@ -15,6 +15,7 @@ use crate::db::{DatabaseUrl, Db, run_migrations};
 use crate::domain::presence;
 use crate::error::extractors;
 use crate::http::{cors, fallback, metrics, request_id, request_shape, security_headers};
+use crate::jobs::{self, webhooks::WebhookJobs};
 use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimiter, RedisCounter};
 use crate::realtime::{Realtime, retention};
@@ -43,10 +44,23 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     };
     let node_id = uuid::Uuid::new_v4().simple().to_string();
     let realtime = Realtime::start(&config, &db, &node_id)?;
-    let state =
-        AppState { config: Arc::new(config), db, jwt, writer, limiter, metrics: Metrics::new(), realtime, node_id };
+    let webhooks = WebhookJobs::new(&config.webhooks)?;
+    let wake = webhooks.clone();
+    db.add_commit_listener(move |_| wake.wake());
+    let state = AppState {
+        config: Arc::new(config),
+        db,
+        jwt,
+        writer,
+        limiter,
+        metrics: Metrics::new(),
+        realtime,
+        node_id,
+        webhooks,
+    };
     tokio::spawn(presence::maintain(state.clone()));
     tokio::spawn(retention::run(state.clone()));
+    tokio::spawn(jobs::webhooks::run(state.clone()));
     Ok(state)
 }
 

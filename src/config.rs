@@ -142,6 +142,51 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: RateLimits,
+
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// Outgoing webhook deliveries.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookSettings {
+    /// Milliseconds between the delivery worker's checks for due retries (commits wake it
+    /// at once).
+    #[arg(long = "webhook-tick-ms", env = "LIVEDESK_WEBHOOK_TICK_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
+    pub tick_ms: u64,
+
+    /// Seconds one delivery request may take (connect and answer) before it counts as failed.
+    #[arg(long = "webhook-timeout", env = "LIVEDESK_WEBHOOK_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=120), global = true)]
+    pub timeout_secs: u64,
+
+    /// Delay before the first retry, in milliseconds; each further retry doubles it (with
+    /// jitter) up to `--webhook-backoff-max`.
+    #[arg(long = "webhook-backoff-base-ms", env = "LIVEDESK_WEBHOOK_BACKOFF_BASE_MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000), global = true)]
+    pub backoff_base_ms: u64,
+
+    /// Longest delay between two retries, in seconds.
+    #[arg(long = "webhook-backoff-max", env = "LIVEDESK_WEBHOOK_BACKOFF_MAX", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub backoff_max_secs: u64,
+
+    /// Consecutive failed attempts after which a subscription is paused.
+    #[arg(long = "webhook-pause-failures", env = "LIVEDESK_WEBHOOK_PAUSE_FAILURES", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=10_000), global = true)]
+    pub pause_after_failures: u32,
+
+    /// Hours of failing without a single success after which a subscription is paused.
+    #[arg(long = "webhook-pause-hours", env = "LIVEDESK_WEBHOOK_PAUSE_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u32).range(1..=720), global = true)]
+    pub pause_after_hours: u32,
+
+    /// Whether webhook URLs may point at loopback, private and link-local addresses. Turn it
+    /// off when admins of untrusted workspaces can add webhooks (server-side request forgery).
+    #[arg(long = "webhook-allow-private", env = "LIVEDESK_WEBHOOK_ALLOW_PRIVATE", default_value_t = true,
+          action = clap::ArgAction::Set, global = true)]
+    pub allow_private: bool,
 }
 
 /// Abuse limits, each `COUNT/SECONDS` (fixed windows aligned to the clock) or `off`.

@@ -24,6 +24,8 @@ struct Inner {
     sockets_open: IntGaugeVec,
     events_published: IntCounterVec,
     webhook_deliveries: IntCounterVec,
+    webhook_duration: HistogramVec,
+    webhook_paused: IntCounter,
     rate_limited: IntCounterVec,
     db_pool_connections: IntGauge,
     db_pool_idle: IntGauge,
@@ -85,6 +87,19 @@ impl Metrics {
                 "Webhook delivery attempts by outcome",
                 &["outcome"],
             ),
+            webhook_duration: register(
+                &r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "webhook_delivery_duration_seconds",
+                        "Time from sending a webhook request to its answer (or failure), by outcome",
+                    )
+                    .buckets(LATENCY_BUCKETS.to_vec()),
+                    &["outcome"],
+                )
+                .expect("valid metric"),
+            ),
+            webhook_paused: counter("webhook_subscriptions_paused_total", "Webhook subscriptions paused after failing"),
             rate_limited: counter_vec("rate_limited_total", "Requests refused by a rate limit, by limit", &["limit"]),
             db_pool_connections: gauge("db_pool_connections", "Open database connections"),
             db_pool_idle: gauge("db_pool_idle_connections", "Idle database connections"),
@@ -116,9 +131,14 @@ impl Metrics {
         self.0.events_published.with_label_values(&[kind]).inc_by(count);
     }
 
-    /// One webhook delivery attempt ended with `outcome` (`delivered`, `failed`, `gave_up`).
-    pub fn record_webhook_delivery(&self, outcome: &str) {
+    /// One webhook delivery attempt ended with `outcome` (`delivered` or `failed`) after `seconds`.
+    pub fn record_webhook_delivery(&self, outcome: &str, seconds: f64) {
         self.0.webhook_deliveries.with_label_values(&[outcome]).inc();
+        self.0.webhook_duration.with_label_values(&[outcome]).observe(seconds);
+    }
+
+    pub fn webhook_paused(&self) {
+        self.0.webhook_paused.inc();
     }
 
     pub fn rate_limited(&self, limit: &str) {

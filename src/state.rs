@@ -7,6 +7,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::group_commit::GroupCommit;
+use crate::jobs::webhooks::WebhookJobs;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 use crate::realtime::Realtime;
@@ -23,5 +24,7 @@ pub struct AppState {
     /// This process's id among the nodes sharing the database.
     pub node_id: String,
     pub limiter: RateLimiter,
+    /// Webhook delivery: wakes the worker, sends requests.
+    pub webhooks: WebhookJobs,
     pub metrics: Metrics,
 }

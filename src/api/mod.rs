@@ -19,6 +19,7 @@ pub mod saved_replies;
 pub mod stats;
 pub mod tags;
 pub mod visitors;
+pub mod webhooks;
 pub mod widget;
 
 use actix_web::web;
@@ -88,7 +89,13 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/stats/operators").get(stats::operators))
         .service(web::resource("/ratings").get(ratings::analytics))
         .service(web::resource("/ratings/reviews").get(ratings::reviews))
-        .service(web::resource("/exports/{report}").get(exports::download));
+        .service(web::resource("/exports/{report}").get(exports::download))
+        .service(web::resource("/webhooks").get(webhooks::list).post(webhooks::create))
+        .service(web::resource("/webhooks/{id}").get(webhooks::get).patch(webhooks::update).delete(webhooks::delete))
+        .service(web::resource("/webhooks/{id}/rotate-secret").post(webhooks::rotate_secret))
+        .service(web::resource("/webhooks/{id}/resume").post(webhooks::resume))
+        .service(web::resource("/webhooks/{id}/deliveries").get(webhooks::deliveries))
+        .service(web::resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver").post(webhooks::redeliver));
 }
 
 /// The visitor (widget) API under `/api/v1/widget`.

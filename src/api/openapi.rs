@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     api_keys, auth, chats, dialogs, exports, health, me, operators, ratings, realtime, saved_replies, stats, tags,
-    visitors, widget,
+    visitors, webhooks, widget,
 };
 use crate::error::{FieldError, Problem};
 
@@ -105,6 +105,15 @@ use crate::error::{FieldError, Problem};
         ratings::analytics,
         ratings::reviews,
         exports::download,
+        webhooks::list,
+        webhooks::create,
+        webhooks::get,
+        webhooks::update,
+        webhooks::delete,
+        webhooks::rotate_secret,
+        webhooks::resume,
+        webhooks::deliveries,
+        webhooks::redeliver,
     ),
     components(schemas(Problem, FieldError, crate::export::Report)),
     modifiers(&SecuritySchemes),
@@ -122,6 +131,7 @@ use crate::error::{FieldError, Problem};
         (name = "stats", description = "Dialog statistics for admins"),
         (name = "ratings", description = "Visitor ratings and reviews, for admins only"),
         (name = "exports", description = "XLSX reports for admins"),
+        (name = "webhooks", description = "Signed HTTP deliveries of workspace events to integrations, for admins"),
         (name = "widget", description = "The visitor side, authenticated with a visitor token"),
         (name = "realtime", description = "WebSockets (frames in openapi/asyncapi.json), event catch-up, presence"),
         (name = "operations", description = "Health probes"),
@@ -152,6 +162,7 @@ pub fn spec() -> Value {
     doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
     add_shared_responses(&mut doc);
     add_limits_without_attributes(&mut doc);
+    add_webhook_event_types(&mut doc);
     add_settings_patch_schemas(&mut doc);
     doc
 }
@@ -238,6 +249,17 @@ fn add_limits_without_attributes(doc: &mut Value) {
         let attributes = &mut doc["components"]["schemas"][schema]["properties"]["attributes"];
         if attributes.is_object() {
             attributes["maxProperties"] = json!(max);
+        }
+    }
+}
+
+/// Webhook event filters name logged event types: the spec lists them, from the one list.
+fn add_webhook_event_types(doc: &mut Value) {
+    let items = json!({"type": "string", "enum": crate::domain::events::EVENT_TYPES});
+    for schema in ["CreateWebhookRequest", "UpdateWebhookRequest", "WebhookView"] {
+        let field = &mut doc["components"]["schemas"][schema]["properties"]["event_types"];
+        if field.is_object() {
+            field["items"] = items.clone();
         }
     }
 }

@@ -8,7 +8,7 @@ pub mod schema;
 mod sqlite_setup;
 mod url;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -63,20 +63,20 @@ pub enum Backend {
 /// How long a request waits for a free connection before it is answered 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Called after a transaction that may have appended to a workspace's event log commits, so
+/// live delivery and webhook deliveries can read the log; registered when they start.
+type CommitListener = Arc<dyn Fn(i64) + Send + Sync>;
+
 /// The connection pool. Every query runs on a blocking thread; the number of blocking jobs
 /// in flight is capped by a semaphore so a burst waits asynchronously instead of piling up
 /// threads that each block on the pool.
-/// Called after a transaction that may have appended to a workspace's event log commits, so
-/// live delivery can read the log; set once when the realtime layer starts.
-type CommitListener = Arc<dyn Fn(i64) + Send + Sync>;
-
 #[derive(Clone)]
 pub struct Db {
     pool: pool::Pool,
     permits: Arc<Semaphore>,
     backend: Backend,
     pool_size: u32,
-    on_commit: Arc<OnceLock<CommitListener>>,
+    on_commit: Arc<RwLock<Vec<CommitListener>>>,
 }
 
 impl Db {
@@ -92,18 +92,18 @@ impl Db {
             permits: Arc::new(Semaphore::new(pool_size as usize)),
             backend,
             pool_size,
-            on_commit: Arc::new(OnceLock::new()),
+            on_commit: Arc::new(RwLock::new(Vec::new())),
         })
     }
 
-    /// Registers the listener told about every commit of a workspace's changes.
-    pub fn set_commit_listener(&self, listener: impl Fn(i64) + Send + Sync + 'static) {
-        let _ = self.on_commit.set(Arc::new(listener));
+    /// Adds a listener told about every commit of a workspace's changes.
+    pub fn add_commit_listener(&self, listener: impl Fn(i64) + Send + Sync + 'static) {
+        self.on_commit.write().expect("commit listeners lock").push(Arc::new(listener));
     }
 
-    /// Tells the listener that `workspace_id`'s event log may have grown.
+    /// Tells the listeners that `workspace_id`'s event log may have grown.
     pub fn committed(&self, workspace_id: i64) {
-        if let Some(listener) = self.on_commit.get() {
+        for listener in self.on_commit.read().expect("commit listeners lock").iter() {
             listener(workspace_id);
         }
     }

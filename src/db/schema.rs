@@ -311,6 +311,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        include_notes -> Bool,
+        active -> Bool,
+        secret -> Text,
+        log_position -> BigInt,
+        consecutive_failures -> Integer,
+        failing_since -> Nullable<BigInt>,
+        paused_at -> Nullable<BigInt>,
+        paused_reason -> Nullable<Text>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        workspace_id -> BigInt,
+        delivery_key -> Text,
+        position -> BigInt,
+        event_type -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> BigInt,
+        manual -> Bool,
+        status_code -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        response_excerpt -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(operators -> workspaces (workspace_id));
 diesel::joinable!(auth_sessions -> operators (operator_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -324,6 +378,8 @@ diesel::joinable!(visitor_notes -> visitors (visitor_id));
 diesel::joinable!(page_views -> visitors (visitor_id));
 diesel::joinable!(response_times -> dialogs (dialog_id));
 diesel::joinable!(ratings -> dialogs (dialog_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     workspaces,
@@ -347,4 +403,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     presence_connections,
     response_times,
     ratings,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );

@@ -48,6 +48,8 @@ pub const RATING_REQUESTED: &str = "rating.requested";
 /// A visitor rated a dialog (admins only).
 pub const RATING_CREATED: &str = "rating.created";
 pub const OPERATOR_PRESENCE: &str = "operator.presence";
+/// A webhook subscription kept failing and was paused (admins only).
+pub const WEBHOOK_PAUSED: &str = "webhook.paused";
 
 /// Every event type the log holds; the realtime protocol document lists the same.
 pub const EVENT_TYPES: &[&str] = &[
@@ -64,6 +66,7 @@ pub const EVENT_TYPES: &[&str] = &[
     OPERATOR_PRESENCE,
     RATING_REQUESTED,
     RATING_CREATED,
+    WEBHOOK_PAUSED,
 ];
 
 /// Payload of `dialog.*` events.

@@ -19,3 +19,5 @@ pub mod saved_replies;
 pub mod stats;
 pub mod tags;
 pub mod visitors;
+pub mod webhook_deliveries;
+pub mod webhooks;

@@ -26,6 +26,7 @@ fn event_payloads() -> Vec<(&'static str, &'static str, &'static str)> {
         (OPERATOR_PRESENCE, "PresenceView", "operators"),
         (RATING_REQUESTED, "RatingRequestedEvent", "operators and the dialog's visitor (shown once `due_at` passes)"),
         (RATING_CREATED, "RatingCreatedEvent", "admins and super admins only"),
+        (WEBHOOK_PAUSED, "WebhookPausedEvent", "admins and super admins only"),
     ]
 }
 
@@ -68,6 +69,7 @@ pub fn document() -> Value {
     collect::<PresenceView>(&mut schemas);
     collect::<RatingRequestedEvent>(&mut schemas);
     collect::<RatingCreatedEvent>(&mut schemas);
+    collect::<crate::domain::webhooks::WebhookPausedEvent>(&mut schemas);
     let schemas: Map<String, Value> =
         schemas.into_iter().map(|(n, s)| (n, serde_json::to_value(s).expect("schema serialises"))).collect();
 

@@ -40,7 +40,7 @@ impl Realtime {
             None => Broker::memory(hub.clone()),
         };
         let notify = broker.downgrade();
-        db.set_commit_listener(move |workspace_id| notify.publish(Signal::Committed { workspace_id }));
+        db.add_commit_listener(move |workspace_id| notify.publish(Signal::Committed { workspace_id }));
         Ok(Self { hub, broker })
     }
 

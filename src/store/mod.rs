@@ -19,4 +19,5 @@ pub mod sessions;
 pub mod stats;
 pub mod tags;
 pub mod visitors;
+pub mod webhooks;
 pub mod workspaces;

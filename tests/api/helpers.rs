@@ -97,6 +97,21 @@ impl TestApp {
         Self::start(db, config)
     }
 
+    /// Stops this server and starts a new one on the same database and data folder (same
+    /// signing key, so sessions stay valid), with the defaults of [`TestApp::spawn_on`] and
+    /// `adjust`. Keep `self` until the end: it owns the database.
+    pub fn restart_with(&mut self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        self.stop();
+        let db = TestDb::shared(&self.db);
+        let mut config = Config::for_data_dir(self.db.dir.clone(), Some(db.url.clone()));
+        config.workers = Some(2);
+        config.db_pool_size = 4;
+        config.log_level = "warn".into();
+        config.limits.enabled = false;
+        adjust(&mut config);
+        Self::start(db, config)
+    }
+
     /// Starts a server on an existing database (a second node, or a restart).
     pub fn start(db: TestDb, config: Config) -> Self {
         livedesk::telemetry::init(&std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()), config.log_format);

@@ -30,5 +30,7 @@ mod security_headers;
 mod stats;
 mod tags;
 mod visitors;
+mod webhook_receiver;
+mod webhooks;
 mod widget;
 mod ws;

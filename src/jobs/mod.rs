@@ -1,0 +1,4 @@
+//! Background workers.
+
+pub mod webhook_sender;
+pub mod webhooks;
