@@ -33,6 +33,10 @@ struct Fixture {
     target: i64,
     target_to_remove: i64,
     owner_email: String,
+    webhook: i64,
+    webhook_to_delete: i64,
+    /// A delivery of `webhook` (to a closed port, so it keeps failing).
+    delivery: i64,
     /// Contacts without a dialog, one per caller, to open dialogs with.
     contacts: Vec<i64>,
 }
@@ -213,7 +217,46 @@ fn rows() -> Vec<Row> {
             |_, _| Some(json!({"assigned_to_me": true, "unassigned": true, "assigned_to_others": false,
                                "in_app": true, "email": false, "push": false})),
             op(404, OK, OK)),
+        // Webhooks are for admins.
+        row!("GET" "/api/v1/webhooks", op(OK, 403, OK)),
+        row!("POST" "/api/v1/webhooks", |_| "/api/v1/webhooks".into(),
+            |_, n| Some(json!({"url": format!("https://hooks.example.test/{n}"), "event_types": ["dialog.created"]})),
+            op(201, 403, 201)),
+        row!("GET" "/api/v1/webhooks/{id}", |f| format!("/api/v1/webhooks/{}", f.webhook), none, op(404, 403, OK)),
+        row!("PATCH" "/api/v1/webhooks/{id}", |f| format!("/api/v1/webhooks/{}", f.webhook),
+            |_, _| Some(json!({"description": "CRM"})), op(404, 403, OK)),
+        row!("DELETE" "/api/v1/webhooks/{id}", |f| format!("/api/v1/webhooks/{}", f.webhook_to_delete), none,
+            op(404, 403, 204)),
+        row!("POST" "/api/v1/webhooks/{id}/rotate-secret", |f| format!("/api/v1/webhooks/{}/rotate-secret", f.webhook),
+            none, op(404, 403, OK)),
+        row!("POST" "/api/v1/webhooks/{id}/resume", |f| format!("/api/v1/webhooks/{}/resume", f.webhook), none,
+            op(404, 403, OK)),
+        row!("GET" "/api/v1/webhooks/{id}/deliveries", |f| format!("/api/v1/webhooks/{}/deliveries", f.webhook), none,
+            op(404, 403, OK)),
+        row!("POST" "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            |f| format!("/api/v1/webhooks/{}/deliveries/{}/redeliver", f.webhook, f.delivery), none,
+            op(404, 403, OK)),
     ]
+}
+
+/// A subscription with one delivery (to a closed port) and one to delete.
+async fn webhook_fixture(app: &TestApp, owner: &Session, visitor: &Visitor) -> (i64, i64, i64) {
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let body = json!({"url": "http://127.0.0.1:9/closed", "event_types": ["message.created"]});
+        let res = app.post("/api/v1/webhooks", &owner.token, body).await;
+        ids.push(res.expect(201).body["webhook"]["id"].as_i64().expect("id"));
+    }
+    app.visitor_writes(visitor, "For the webhook").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let items = app.all_items(&format!("/api/v1/webhooks/{}/deliveries", ids[0]), &owner.token).await;
+        if let Some(d) = items.first() {
+            return (ids[0], ids[1], d["id"].as_i64().expect("id"));
+        }
+        assert!(std::time::Instant::now() < deadline, "no delivery was queued");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 async fn fixture(app: &TestApp, owner: &Session, operator: &Session) -> Fixture {
@@ -250,6 +293,7 @@ async fn fixture(app: &TestApp, owner: &Session, operator: &Session) -> Fixture 
     }
     let target = app.add_operator(owner, "target@acme.test", "operator").await;
     let target_to_remove = app.add_operator(owner, "leaver@acme.test", "operator").await;
+    let (webhook, webhook_to_delete, delivery) = webhook_fixture(app, owner, &visitor).await;
     Fixture {
         chat_key: chat.public_key.clone(),
         chat: chat.id,
@@ -268,6 +312,9 @@ async fn fixture(app: &TestApp, owner: &Session, operator: &Session) -> Fixture 
         target: target.operator_id,
         target_to_remove: target_to_remove.operator_id,
         owner_email: "owner@acme.test".into(),
+        webhook,
+        webhook_to_delete,
+        delivery,
         visitor,
         contacts,
     }
