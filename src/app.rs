@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimiter, RedisCounter};
 use crate::realtime::{Realtime, retention};
 use crate::state::AppState;
-use crate::{api, db};
+use crate::{api, db, jobs};
 
 /// Connects to the database, applies pending migrations and loads the signing key.
 pub async fn build_state(config: Config) -> Result<AppState, String> {
@@ -47,6 +47,7 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         AppState { config: Arc::new(config), db, jwt, writer, limiter, metrics: Metrics::new(), realtime, node_id };
     tokio::spawn(presence::maintain(state.clone()));
     tokio::spawn(retention::run(state.clone()));
+    tokio::spawn(jobs::timers::run(state.clone()));
     Ok(state)
 }
 

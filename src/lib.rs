@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod jobs;
 pub mod metrics;
 pub mod model;
 pub mod pagination;

@@ -1,0 +1,3 @@
+//! Background workers; each runs until the process ends.
+
+pub mod timers;
