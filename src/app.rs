@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimiter, RedisCounter};
 use crate::realtime::{Realtime, retention};
 use crate::state::AppState;
-use crate::{api, db};
+use crate::{api, db, jobs};
 
 /// Connects to the database, applies pending migrations and loads the signing key.
 pub async fn build_state(config: Config) -> Result<AppState, String> {
@@ -61,6 +61,7 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     tokio::spawn(presence::maintain(state.clone()));
     tokio::spawn(retention::run(state.clone()));
     tokio::spawn(jobs::webhooks::run(state.clone()));
+    tokio::spawn(jobs::timers::run(state.clone()));
     Ok(state)
 }
 

@@ -117,6 +117,17 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
     pub event_retention_days: u32,
 
+    /// Milliseconds between runs of the dialog timer job (assignment of new dialogs, queue
+    /// reminders and longest wait, idle hand-back, auto-close).
+    #[arg(long = "timer-tick-ms", env = "LIVEDESK_TIMER_TICK_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
+    pub timer_tick_ms: u64,
+
+    /// Most dialogs the timer job handles per run; the rest wait for the next run.
+    #[arg(long = "timer-batch", env = "LIVEDESK_TIMER_BATCH", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..=10_000), global = true)]
+    pub timer_batch: u32,
+
     /// HTTP worker threads. Default: the number of CPU cores.
     #[arg(long = "workers", env = "LIVEDESK_WORKERS",
           value_parser = clap::value_parser!(u16).range(1..=256), global = true)]

@@ -285,6 +285,15 @@ fn empty_row(id: i64, ws: i64, d: &SyntheticDialog, created_at: i64) -> DialogRo
         response_count: 0,
         response_total_ms: 0,
         response_max_ms: 0,
+        queued_at: None,
+        queue_notified_at: None,
+        queue_timeout_at: None,
+        assigned_at: None,
+        due_at: None,
+        auto_reply_checked: false,
+        auto_reply_id: None,
+        auto_reply_at: None,
+        contact_request: None,
     }
 }
 

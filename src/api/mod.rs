@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod auto_replies;
 pub mod chats;
 pub mod dialogs;
 pub mod docs;
@@ -78,6 +79,13 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/visitors/{id}/messages").post(visitors::post_message))
         .service(web::resource("/tags").get(tags::list).post(tags::create))
         .service(web::resource("/tags/{id}").get(tags::get).patch(tags::update).delete(tags::delete))
+        .service(web::resource("/auto-replies").get(auto_replies::list).post(auto_replies::create))
+        .service(
+            web::resource("/auto-replies/{id}")
+                .get(auto_replies::get)
+                .put(auto_replies::replace)
+                .delete(auto_replies::delete),
+        )
         .service(web::resource("/saved-replies").get(saved_replies::list).post(saved_replies::create))
         .service(
             web::resource("/saved-replies/{id}")
@@ -102,6 +110,7 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
 pub fn widget_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/sessions").post(widget::start_session))
         .service(web::resource("/me").get(widget::get_me).patch(widget::update_me))
+        .service(web::resource("/availability").get(widget::get_availability))
         .service(web::resource("/page-views").post(widget::page_view))
         .service(web::resource("/dialogs").get(widget::list_dialogs))
         .service(web::resource("/dialogs/{id}").get(widget::get_dialog))

@@ -10,8 +10,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    api_keys, auth, chats, dialogs, exports, health, me, operators, ratings, realtime, saved_replies, stats, tags,
-    visitors, webhooks, widget,
+    api_keys, auth, auto_replies, chats, dialogs, exports, health, me, operators, ratings, realtime, saved_replies,
+    stats, tags, visitors, webhooks, widget,
 };
 use crate::error::{FieldError, Problem};
 
@@ -75,6 +75,11 @@ use crate::error::{FieldError, Problem};
         tags::get,
         tags::update,
         tags::delete,
+        auto_replies::list,
+        auto_replies::create,
+        auto_replies::get,
+        auto_replies::replace,
+        auto_replies::delete,
         saved_replies::list,
         saved_replies::create,
         saved_replies::get,
@@ -83,6 +88,7 @@ use crate::error::{FieldError, Problem};
         widget::start_session,
         widget::get_me,
         widget::update_me,
+        widget::get_availability,
         widget::page_view,
         widget::list_dialogs,
         widget::get_dialog,
@@ -128,6 +134,7 @@ use crate::error::{FieldError, Problem};
         (name = "visitors", description = "Visitor cards, notes, page views; contacts for integrations"),
         (name = "tags", description = "Tags for dialogs"),
         (name = "saved-replies", description = "Canned answers, shared or personal"),
+        (name = "auto-replies", description = "Scheduled bot answers to new dialogs"),
         (name = "stats", description = "Dialog statistics for admins"),
         (name = "ratings", description = "Visitor ratings and reviews, for admins only"),
         (name = "exports", description = "XLSX reports for admins"),

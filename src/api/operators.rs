@@ -56,6 +56,10 @@ pub struct UpdateOperatorRequest {
     pub role: Option<Role>,
     /// Admins only; `false` deactivates: sign-in is refused and sessions end.
     pub active: Option<bool>,
+    /// Admins only; most dialogs the automatic assignment policies give the operator at once
+    /// (0: none). Raising it hands queued dialogs to the operator at once.
+    #[schema(minimum = 0, maximum = 1000)]
+    pub max_active_dialogs: Option<i32>,
 }
 
 /// A one-time token to send to the operator (shown only once).
@@ -156,7 +160,7 @@ pub async fn update(
     body: web::Json<UpdateOperatorRequest>,
 ) -> ApiResult<web::Json<OperatorView>> {
     let b = body.into_inner();
-    let admin = AdminChanges { role: b.role, active: b.active };
+    let admin = AdminChanges { role: b.role, active: b.active, max_active_dialogs: b.max_active_dialogs };
     let profile = UpdateProfileRequest {
         email: b.email,
         display_name: b.display_name,

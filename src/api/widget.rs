@@ -11,6 +11,8 @@ use super::dialogs::{OrderParam, ReadRequest, SendMessageResponse};
 use super::optional_json::OptionalJson;
 use super::visitors::UpdateVisitorRequest;
 use crate::auth::visitor::VisitorAuth;
+use crate::domain::assignment;
+use crate::domain::availability::Availability;
 use crate::domain::channel::Channel;
 use crate::domain::dialogs as dialog_rules;
 use crate::domain::messages::{self, VisitorMessageInput};
@@ -46,6 +48,8 @@ pub struct WidgetSession {
     pub chat: WidgetChatView,
     /// The visitor's latest dialog in this chat, if any.
     pub dialog: Option<DialogSummary>,
+    /// Whether an operator is online; the offline message when nobody is.
+    pub availability: Availability,
 }
 
 /// Start (or resume) a visitor session for a chat.
@@ -75,7 +79,17 @@ pub async fn start_session(
         visitor: VisitorView::from(&session.visitor),
         chat: WidgetChatView::from(&session.chat),
         dialog: session.dialog,
+        availability: session.availability,
     }))
+}
+
+/// Whether an operator can answer now; when nobody is online, the chat's offline message and
+/// the contact to ask the visitor for (not asked when the visitor card has it).
+#[utoipa::path(get, path = "/api/v1/widget/availability", tag = "widget",
+    responses((status = 200, description = "Availability of the visitor's chat", body = Availability)),
+    security(("visitor" = [])))]
+pub async fn get_availability(state: web::Data<AppState>, visitor: VisitorAuth) -> ApiResult<web::Json<Availability>> {
+    Ok(web::Json(visitors::availability(&state, &visitor).await?))
 }
 
 /// The visitor's own profile.
@@ -145,7 +159,17 @@ pub async fn list_dialogs(
 ) -> ApiResult<web::Json<Page<DialogSummary>>> {
     let page = visitors::dialogs_of(&state, visitor.workspace_id, visitor.visitor_id, page.into_inner()).await?;
     let (rows, ws) = (page.items, visitor.workspace_id);
-    let items = state.db.run(move |conn| dialog_rules::summaries(conn, ws, &rows)).await?;
+    let items = state
+        .db
+        .run(move |conn| {
+            let mut items = dialog_rules::summaries(conn, ws, &rows)?;
+            // A visitor has one open dialog per chat, so few rows are ever queued.
+            for (item, row) in items.iter_mut().zip(&rows) {
+                item.queue_position = assignment::position(conn, row)?;
+            }
+            Ok(items)
+        })
+        .await?;
     Ok(web::Json(Page { items, next_cursor: page.next_cursor }))
 }
 
@@ -165,7 +189,7 @@ pub async fn get_dialog(
         .db
         .run(move |conn| {
             let row = messages::own_dialog(conn, &who, id)?;
-            dialog_rules::summary(conn, &row)
+            dialog_rules::visitor_summary(conn, &row)
         })
         .await?;
     Ok(web::Json(summary))

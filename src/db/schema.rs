@@ -26,6 +26,8 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         deleted_at -> Nullable<BigInt>,
+        max_active_dialogs -> Integer,
+        last_assigned_at -> Nullable<BigInt>,
     }
 }
 
@@ -160,6 +162,33 @@ diesel::table! {
         response_count -> Integer,
         response_total_ms -> BigInt,
         response_max_ms -> BigInt,
+        queued_at -> Nullable<BigInt>,
+        queue_notified_at -> Nullable<BigInt>,
+        queue_timeout_at -> Nullable<BigInt>,
+        assigned_at -> Nullable<BigInt>,
+        due_at -> Nullable<BigInt>,
+        auto_reply_checked -> Bool,
+        auto_reply_id -> Nullable<BigInt>,
+        auto_reply_at -> Nullable<BigInt>,
+        contact_request -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    auto_replies (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        name -> Text,
+        body -> Text,
+        any_time -> Bool,
+        weekdays -> Text,
+        time_ranges -> Text,
+        time_zone -> Text,
+        delay_secs -> Integer,
+        ask_for -> Text,
+        enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
     }
 }
 
@@ -406,4 +435,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    auto_replies,
 );

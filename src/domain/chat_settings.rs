@@ -53,6 +53,12 @@ pub struct ChatSettings {
     /// An assigned dialog with no operator reply for this long goes back to the queue (0: never).
     #[schema(minimum = 0, maximum = 86400)]
     pub operator_idle_secs: i64,
+    /// A dialog with no visitor or operator message for this long closes by itself, counted as
+    /// closed by `system` (0: never).
+    #[schema(minimum = 0, maximum = 2592000)]
+    pub auto_close_secs: i64,
+    /// Who gets a new dialog.
+    pub assignment: AssignmentPolicy,
     pub queue: QueueSettings,
     pub rating: RatingSettings,
     pub offline: OfflineSettings,
@@ -79,6 +85,8 @@ impl Default for ChatSettings {
             sla_next_response_secs: 120,
             reopen_timeout_secs: 3600,
             operator_idle_secs: 0,
+            auto_close_secs: 0,
+            assignment: AssignmentPolicy::Manual,
             queue: QueueSettings::default(),
             rating: RatingSettings::default(),
             offline: OfflineSettings::default(),
@@ -93,6 +101,24 @@ pub enum WidgetPosition {
     BottomLeft,
     TopRight,
     TopLeft,
+}
+
+/// How new dialogs find an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentPolicy {
+    /// Nobody is assigned; the first operator to reply takes the dialog.
+    Manual,
+    /// Online operators under their capacity take turns (the one assigned longest ago first).
+    RoundRobin,
+    /// The online operator with the fewest active dialogs, under their capacity.
+    LeastBusy,
+}
+
+impl AssignmentPolicy {
+    pub fn is_automatic(self) -> bool {
+        self != AssignmentPolicy::Manual
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -160,7 +186,9 @@ pub struct MessengerLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueueSettings {
-    /// Longest a visitor waits in the queue for an operator, seconds.
+    /// Longest a visitor waits in the queue for an operator, seconds (0: no limit). After it
+    /// the dialog leaves the queue (it stays open for any operator to answer) and the visitor
+    /// gets the offline text.
     #[schema(minimum = 0, maximum = 86400)]
     pub max_wait_secs: i64,
     /// How often the visitor is told their place in the queue, minutes (0: never).
@@ -294,6 +322,7 @@ impl ChatSettings {
         v.range("settings.sla_next_response_secs", self.sla_next_response_secs, 1, 604_800);
         v.range("settings.reopen_timeout_secs", self.reopen_timeout_secs, 0, 2_592_000);
         v.range("settings.operator_idle_secs", self.operator_idle_secs, 0, 86_400);
+        v.range("settings.auto_close_secs", self.auto_close_secs, 0, 2_592_000);
         v.range("settings.queue.max_wait_secs", self.queue.max_wait_secs, 0, 86_400);
         v.range("settings.queue.notify_interval_mins", self.queue.notify_interval_mins, 0, 1440);
         v.max_chars("settings.queue.notify_text", &self.queue.notify_text, 1000);

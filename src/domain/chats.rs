@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::store::chats::{self, ChatChanges, ChatRow};
+use crate::store::queue;
 use crate::time::now_ms;
 use crate::validate::Validator;
 
@@ -93,12 +94,17 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, update: Ch
                 Some(false) => Some(None),
                 _ => None,
             };
+            let timers_changed = settings.is_some();
             let changes = ChatChanges {
                 name: update.name.map(|n| n.trim().to_string()),
                 settings,
                 archived_at,
                 updated_at: Some(now),
             };
+            if timers_changed {
+                // New assignment policy or timer lengths: the timer job looks at every open dialog again.
+                queue::recheck_chat(conn, ws, id, now)?;
+            }
             Ok(chats::update(conn, ws, id, &changes)?)
         })
         .await

@@ -94,6 +94,15 @@ mod tests {
             response_count: 0,
             response_total_ms: 0,
             response_max_ms: 0,
+            queued_at: None,
+            queue_notified_at: None,
+            queue_timeout_at: None,
+            assigned_at: None,
+            due_at: None,
+            auto_reply_checked: false,
+            auto_reply_id: None,
+            auto_reply_at: None,
+            contact_request: None,
         }
     }
 

@@ -20,8 +20,9 @@ use crate::store::events::EventRow;
 use crate::store::{chats, messages, operators, tags, visitors};
 use crate::time::now_ms;
 
+use super::assignment;
 use super::events::{
-    self, DIALOG_ASSIGNED, DIALOG_CLOSED, DIALOG_CREATED, DIALOG_READ, DIALOG_REOPENED, DIALOG_UNASSIGNED,
+    self, ChangeReason, DIALOG_ASSIGNED, DIALOG_CLOSED, DIALOG_CREATED, DIALOG_READ, DIALOG_REOPENED, DIALOG_UNASSIGNED,
 };
 use super::ratings;
 
@@ -98,10 +99,29 @@ pub fn summary(conn: &mut DbConn, row: &DialogRow) -> ApiResult<DialogSummary> {
     Ok(DialogSummary::build(row, assignee))
 }
 
+/// The summary the visitor sees: with their place in the queue while queued.
+pub fn visitor_summary(conn: &mut DbConn, row: &DialogRow) -> ApiResult<DialogSummary> {
+    let mut state = summary(conn, row)?;
+    state.queue_position = assignment::position(conn, row)?;
+    Ok(state)
+}
+
 /// Records a `dialog.*` event carrying the dialog's current state.
 fn emit(conn: &mut DbConn, event_type: &str, row: &DialogRow, now: i64, out: &mut Vec<EventRow>) -> ApiResult<()> {
+    emit_because(conn, event_type, row, None, now, out)
+}
+
+/// Like [`emit`], for a change livedesk made on its own, saying why.
+pub fn emit_because(
+    conn: &mut DbConn,
+    event_type: &str,
+    row: &DialogRow,
+    reason: Option<ChangeReason>,
+    now: i64,
+    out: &mut Vec<EventRow>,
+) -> ApiResult<()> {
     let state = summary(conn, row)?;
-    out.push(events::dialog_event(conn, event_type, &state, row.workspace_id, now)?);
+    out.push(events::dialog_event(conn, event_type, &state, row.workspace_id, reason, now)?);
     Ok(())
 }
 
@@ -140,6 +160,9 @@ pub fn create(
             created_at: now,
             updated_at: now,
             last_activity_at: now,
+            // The timer job looks at every new dialog once: assignment, auto-close, idle time.
+            due_at: Some(now),
+            auto_reply_checked: false,
         },
     )?;
     emit(conn, DIALOG_CREATED, &row, now, out)?;
@@ -157,6 +180,8 @@ pub fn reopen(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventR
         reopen_count: Some(row.reopen_count + 1),
         updated_at: Some(now),
         last_activity_at: Some(now),
+        queue_timeout_at: Some(None),
+        due_at: Some(Some(now)),
         ..Default::default()
     };
     let row = dialogs::update(conn, row.id, &changes)?;
@@ -174,6 +199,20 @@ pub fn close(
     now: i64,
     out: &mut Vec<EventRow>,
 ) -> ApiResult<DialogRow> {
+    close_because(conn, row, by, operator_id, None, now, out)
+}
+
+/// Like [`close`], saying why when livedesk closes on its own. The assignee's freed capacity
+/// goes at once to the queue.
+pub fn close_because(
+    conn: &mut DbConn,
+    row: &DialogRow,
+    by: ClosedBy,
+    operator_id: Option<i64>,
+    reason: Option<ChangeReason>,
+    now: i64,
+    out: &mut Vec<EventRow>,
+) -> ApiResult<DialogRow> {
     if row.is_closed() {
         return Ok(row.clone());
     }
@@ -186,11 +225,17 @@ pub fn close(
         last_activity_at: Some(now),
         // Closing ends an unanswered wait without a response time.
         waiting_since: Some(None),
+        queued_at: Some(None),
+        queue_notified_at: Some(None),
+        due_at: Some(None),
         ..Default::default()
     };
     let row = dialogs::update(conn, row.id, &changes)?;
-    emit(conn, DIALOG_CLOSED, &row, now, out)?;
+    emit_because(conn, DIALOG_CLOSED, &row, reason, now, out)?;
     ratings::request_on_close(conn, &row, now, out)?;
+    if row.assignee_id.is_some() {
+        assignment::assign_queued(conn, row.workspace_id, now, &assignment::Avoid::new(), out)?;
+    }
     Ok(row)
 }
 
@@ -287,12 +332,28 @@ pub async fn assign(
                 let changes = DialogChanges {
                     status: Some(if assignee.is_some() { dialogs::ASSIGNED } else { dialogs::OPEN }.into()),
                     assignee_id: Some(assignee),
+                    assigned_at: Some(assignee.map(|_| now)),
+                    queued_at: Some(None),
+                    queue_notified_at: Some(None),
                     updated_at: Some(now),
                     ..Default::default()
                 };
-                let row = dialogs::update(conn, id, &changes)?;
+                let updated = dialogs::update(conn, id, &changes)?;
                 let event = if assignee.is_some() { DIALOG_ASSIGNED } else { DIALOG_UNASSIGNED };
-                emit(conn, event, &row, now, &mut out)?;
+                emit(conn, event, &updated, now, &mut out)?;
+                match (row.assignee_id, assignee) {
+                    // The previous assignee has room for a queued dialog now.
+                    (Some(_), Some(_)) => {
+                        assignment::assign_queued(conn, ws, now, &assignment::Avoid::new(), &mut out)?
+                    }
+                    (previous, None) => {
+                        assignment::requeue(conn, &updated, previous, ChangeReason::Unassigned, now, &mut out)?;
+                        if previous.is_some() {
+                            assignment::assign_queued(conn, ws, now, &assignment::Avoid::new(), &mut out)?;
+                        }
+                    }
+                    _ => {}
+                }
             }
             Ok((view(conn, &config, ws, id)?, out))
         })

@@ -39,6 +39,10 @@ pub const DIALOG_UNASSIGNED: &str = "dialog.unassigned";
 pub const DIALOG_CLOSED: &str = "dialog.closed";
 pub const DIALOG_REOPENED: &str = "dialog.reopened";
 pub const DIALOG_READ: &str = "dialog.read";
+/// The dialog waits in the queue (entered, moved back, or the periodic reminder), with its place.
+pub const DIALOG_QUEUED: &str = "dialog.queued";
+/// The chat's longest queue wait passed: the dialog left the queue (still open, unassigned).
+pub const DIALOG_QUEUE_TIMEOUT: &str = "dialog.queue_timeout";
 pub const DIALOG_TAGS_UPDATED: &str = "dialog.tags_updated";
 pub const MESSAGE_CREATED: &str = "message.created";
 pub const MESSAGE_DELETED: &str = "message.deleted";
@@ -59,6 +63,8 @@ pub const EVENT_TYPES: &[&str] = &[
     DIALOG_CLOSED,
     DIALOG_REOPENED,
     DIALOG_READ,
+    DIALOG_QUEUED,
+    DIALOG_QUEUE_TIMEOUT,
     DIALOG_TAGS_UPDATED,
     MESSAGE_CREATED,
     MESSAGE_DELETED,
@@ -69,10 +75,42 @@ pub const EVENT_TYPES: &[&str] = &[
     WEBHOOK_PAUSED,
 ];
 
+/// Why livedesk itself changed a dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeReason {
+    /// The chat's automatic assignment policy chose the operator.
+    Policy,
+    /// The dialog entered the queue: nobody could take it.
+    Queued,
+    /// The periodic reminder of the visitor's place in the queue.
+    QueueReminder,
+    /// Taken back from an operator who left the visitor waiting for the chat's idle time.
+    OperatorIdle,
+    /// An operator or admin removed the assignee.
+    Unassigned,
+    /// The chat's longest queue wait passed; the dialog left the queue.
+    QueueTimeout,
+    /// No message for the chat's auto-close time.
+    Inactivity,
+}
+
 /// Payload of `dialog.*` events.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DialogEvent {
     pub dialog: DialogSummary,
+    /// Set when livedesk made the change on its own (assignment policy, timers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ChangeReason>,
+}
+
+/// Payload of `dialog.queued`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueueEvent {
+    pub dialog: DialogSummary,
+    /// 1-based place in the workspace's queue (ordered by waiting time).
+    pub position: i64,
+    pub reason: ChangeReason,
 }
 
 /// Payload of `message.*` events.
@@ -129,6 +167,7 @@ pub fn dialog_event(
     event_type: &str,
     summary: &DialogSummary,
     workspace_id: i64,
+    reason: Option<ChangeReason>,
     now: i64,
 ) -> ApiResult<EventRow> {
     record(
@@ -138,7 +177,7 @@ pub fn dialog_event(
         Audience::Visitor,
         Some(summary.id),
         Some(summary.visitor_id),
-        &DialogEvent { dialog: summary.clone() },
+        &DialogEvent { dialog: summary.clone(), reason },
         now,
     )
 }

@@ -14,7 +14,7 @@ use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::store::dialogs::{self, Counted, DialogRow};
 use crate::store::events::EventRow;
-use crate::store::messages::{self, KIND_MESSAGE, KIND_NOTE, MessageRow, NewMessage};
+use crate::store::messages::{self, KIND_MESSAGE, KIND_NOTE, KIND_SYSTEM, MessageRow, NewMessage};
 use crate::store::{chats, operators, response_times, visitors};
 use crate::time::{SECOND_MS, now_ms};
 use crate::validate::Validator;
@@ -93,6 +93,18 @@ fn write_visitor_message(
             dialog_rules::reopen(conn, &d, now, &mut out)?
         }
         _ => dialog_rules::create(conn, ws, chat.id, who.visitor_id, input.channel.as_str(), now, &mut out)?,
+    };
+    // Only after an auto-reply asked for a contact: the answer fills the visitor card.
+    let filled = match dialog.contact_request.as_deref() {
+        Some(request) => {
+            super::visitors::fill_requested_contact(conn, ws, who.visitor_id, request, &input.body, &mut out)?
+        }
+        None => false,
+    };
+    let dialog = if filled {
+        dialogs::update(conn, dialog.id, &dialogs::DialogChanges { contact_request: Some(None), ..Default::default() })?
+    } else {
+        dialog
     };
     let row = messages::insert(
         conn,
@@ -306,6 +318,39 @@ fn finish(
         now,
     )?);
     Ok(Sent { message, dialog: summary, created: true, events: out })
+}
+
+/// A message from livedesk itself (`System`: queue reminders, the offline text; `Bot`:
+/// auto-replies), shown to the visitor under the chat's sender name. Returns the updated dialog.
+pub fn write_system_message(
+    conn: &mut DbConn,
+    dialog: &DialogRow,
+    author: AuthorType,
+    body: &str,
+    now: i64,
+    out: &mut Vec<EventRow>,
+) -> ApiResult<DialogRow> {
+    let row = messages::insert(
+        conn,
+        &NewMessage {
+            workspace_id: dialog.workspace_id,
+            dialog_id: dialog.id,
+            kind: KIND_SYSTEM,
+            author_type: author.as_str(),
+            author_id: None,
+            channel: &dialog.channel,
+            body: body.trim(),
+            client_id: None,
+            created_at: now,
+        },
+    )?;
+    let dialog = dialogs::record_message(conn, dialog, row.id, Counted::System, now)?;
+    let sender_name = chats::find(conn, dialog.workspace_id, dialog.chat_id)?
+        .map(|c| ChatSettings::from_stored(&c.settings).default_sender_name);
+    let names = AuthorNames { sender_name, ..Default::default() };
+    let sent = finish(conn, &dialog, &row, &names, Audience::Visitor, now, std::mem::take(out))?;
+    *out = sent.events;
+    Ok(dialog)
 }
 
 /// The answer to a retried send: the original message, nothing new written.

@@ -3,10 +3,14 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod assignment;
+pub mod auto_replies;
+pub mod availability;
 pub mod channel;
 pub mod chat_settings;
 pub mod chats;
 pub mod dialog_figures;
+pub mod dialog_timers;
 pub mod dialogs;
 pub mod events;
 pub mod local_time;

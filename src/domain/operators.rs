@@ -15,6 +15,7 @@ use crate::time::{DAY_MS, now_ms};
 use crate::validate::Validator;
 
 use super::accounts::MAX_NAME_CHARS;
+use super::assignment;
 
 pub const LINK_TOKEN_PREFIX: &str = "ldi";
 /// How long an invite or password-reset link stays valid.
@@ -159,6 +160,7 @@ pub struct ProfileChanges {
 pub struct AdminChanges {
     pub role: Option<Role>,
     pub active: Option<bool>,
+    pub max_active_dialogs: Option<i32>,
 }
 
 pub async fn update(
@@ -169,6 +171,11 @@ pub async fn update(
     admin: AdminChanges,
 ) -> ApiResult<OperatorRow> {
     validate_profile(&profile)?;
+    if let Some(n) = admin.max_active_dialogs {
+        let mut v = Validator::new();
+        v.range("max_active_dialogs", i64::from(n), 0, 1000);
+        v.finish()?;
+    }
     let actor = principal.clone();
     let ws = actor.workspace_id;
     state
@@ -177,7 +184,8 @@ pub async fn update(
             let now = now_ms();
             let target = find_target(conn, &actor, id)?;
             let is_self = target.id == actor.operator_id;
-            let touches_admin_fields = admin.role.is_some() || admin.active.is_some();
+            let touches_admin_fields =
+                admin.role.is_some() || admin.active.is_some() || admin.max_active_dialogs.is_some();
             if !actor.role.is_admin() && (!is_self || touches_admin_fields) {
                 return Err(ApiError::forbidden("operators can change only their own profile"));
             }
@@ -193,8 +201,12 @@ pub async fn update(
             let mut changes = profile_changeset(conn, &target, profile)?;
             changes.role = admin.role.map(|r| r.as_str().to_string());
             changes.active = admin.active;
+            changes.max_active_dialogs = admin.max_active_dialogs;
             changes.updated_at = Some(now);
             let updated = store::operators::update(conn, target.workspace_id, target.id, &changes)?;
+            if updated.max_active_dialogs > target.max_active_dialogs {
+                assignment::assign_queued(conn, ws, now, &assignment::Avoid::new(), &mut Vec::new())?;
+            }
             if deactivated && target.active {
                 sessions::revoke_all_for_operator(conn, target.id, None, "deactivated", now)?;
             }

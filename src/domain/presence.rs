@@ -13,6 +13,7 @@ use crate::store::events::EventRow;
 use crate::store::presence::{self, PresenceRow};
 use crate::time::{now_ms, opt_datetime};
 
+use super::assignment;
 use super::events::{self, Audience, OPERATOR_PRESENCE};
 
 /// A node that has not refreshed its connection rows for this long is considered gone.
@@ -106,6 +107,10 @@ pub fn recompute(
     let view = PresenceView::from_row(&row);
     if changed {
         out.push(events::record(conn, workspace_id, OPERATOR_PRESENCE, Audience::Operators, None, None, &view, now)?);
+        if effective == PresenceStatus::Online {
+            // The backlog goes to the operator who just came online.
+            assignment::assign_queued(conn, workspace_id, now, &assignment::Avoid::new(), out)?;
+        }
     }
     Ok(view)
 }

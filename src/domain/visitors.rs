@@ -18,6 +18,7 @@ use crate::store::visitors::{self, NewPageView, NewVisitor, PageViewRow, Visitor
 use crate::time::{DAY_MS, MINUTE_MS, now_ms};
 use crate::validate::{MAX_URL_LEN, Validator};
 
+use super::availability::{self, Availability};
 use super::dialogs as dialog_rules;
 use super::events::{self, Audience, VISITOR_UPDATED, VisitorEvent};
 
@@ -36,6 +37,7 @@ pub struct Session {
     pub chat: ChatRow,
     /// The visitor's most recent dialog in this chat.
     pub dialog: Option<DialogSummary>,
+    pub availability: Availability,
     pub created: bool,
 }
 
@@ -55,7 +57,8 @@ pub async fn start_session(state: &AppState, public_key: String, token: Option<S
             {
                 visitors::touch(conn, visitor.id, now)?;
                 let dialog = latest_summary(conn, visitor.id, chat.id)?;
-                return Ok(Session { token, visitor, chat, dialog, created: false });
+                let availability = availability::of_chat(conn, &chat, &visitor)?;
+                return Ok(Session { token, visitor, chat, dialog, availability, created: false });
             }
             let token = secret::generate(VISITOR_TOKEN_PREFIX);
             let visitor = visitors::insert(
@@ -74,13 +77,14 @@ pub async fn start_session(state: &AppState, public_key: String, token: Option<S
                     last_seen_at: now,
                 },
             )?;
-            Ok(Session { token, visitor, chat, dialog: None, created: true })
+            let availability = availability::of_chat(conn, &chat, &visitor)?;
+            Ok(Session { token, visitor, chat, dialog: None, availability, created: true })
         })
         .await
 }
 
 fn latest_summary(conn: &mut DbConn, visitor_id: i64, chat_id: i64) -> ApiResult<Option<DialogSummary>> {
-    dialogs::latest_for_visitor(conn, visitor_id, chat_id)?.map(|d| dialog_rules::summary(conn, &d)).transpose()
+    dialogs::latest_for_visitor(conn, visitor_id, chat_id)?.map(|d| dialog_rules::visitor_summary(conn, &d)).transpose()
 }
 
 /// Profile fields; `Some(None)` clears a field.
@@ -221,6 +225,49 @@ pub async fn update(
 pub async fn get_own(state: &AppState, visitor: &VisitorPrincipal) -> ApiResult<VisitorRow> {
     let (ws, id) = (visitor.workspace_id, visitor.visitor_id);
     state.db.run(move |conn| visitors::find(conn, ws, id)?.ok_or_else(|| ApiError::not_found("visitor"))).await
+}
+
+/// The visitor answered an auto-reply's request for a contact (`email` or `phone`): a message
+/// holding a valid one fills the card. Returns whether it did.
+pub fn fill_requested_contact(
+    conn: &mut DbConn,
+    ws: i64,
+    visitor_id: i64,
+    request: &str,
+    body: &str,
+    out: &mut Vec<EventRow>,
+) -> ApiResult<bool> {
+    let words = body.split(|c: char| c.is_whitespace() || c == ',' || c == ';');
+    let update = match request {
+        "email" => words
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+            .find(|w| w.contains('@'))
+            .map(|email| ProfileUpdate { email: Some(Some(email.to_string())), ..Default::default() }),
+        "phone" => {
+            let phone: String = body.chars().filter(|c| c.is_ascii_digit() || "+-() ".contains(*c)).collect();
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            (7..=15)
+                .contains(&digits)
+                .then(|| ProfileUpdate { phone: Some(Some(phone.trim().to_string())), ..Default::default() })
+        }
+        _ => None,
+    };
+    let Some(update) = update.filter(|u| validate_profile(u).is_ok()) else { return Ok(false) };
+    update_in_tx(conn, ws, visitor_id, update, out)?;
+    Ok(true)
+}
+
+/// Whether anyone can answer the visitor's chat now.
+pub async fn availability(state: &AppState, visitor: &VisitorPrincipal) -> ApiResult<Availability> {
+    let (ws, id, chat_id) = (visitor.workspace_id, visitor.visitor_id, visitor.chat_id);
+    state
+        .db
+        .run(move |conn| {
+            let visitor = visitors::find(conn, ws, id)?.ok_or_else(|| ApiError::not_found("visitor"))?;
+            let chat = chats::find(conn, ws, chat_id)?.ok_or_else(|| ApiError::not_found("chat"))?;
+            availability::of_chat(conn, &chat, &visitor)
+        })
+        .await
 }
 
 /// Everything operators know about a visitor.

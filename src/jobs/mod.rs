@@ -1,4 +1,5 @@
-//! Background workers.
+//! Background workers; each runs until the process ends.
 
+pub mod timers;
 pub mod webhook_sender;
 pub mod webhooks;

@@ -6,7 +6,9 @@ use super::message::MessageView;
 use super::operator::OperatorBrief;
 use super::tag::TagView;
 use super::visitor::VisitorBrief;
+use crate::domain::auto_replies::contact_of;
 use crate::domain::channel::Channel;
+use crate::domain::chat_settings::ContactRequest;
 use crate::store::dialogs::DialogRow;
 use crate::time::{opt_datetime, to_datetime};
 
@@ -35,7 +37,7 @@ impl DialogStatus {
 pub enum ClosedBy {
     Operator,
     Visitor,
-    /// Closed by livedesk (inactivity).
+    /// Closed by livedesk: no message for the chat's `auto_close_secs`.
     System,
 }
 
@@ -78,6 +80,14 @@ pub struct DialogSummary {
     pub visitor_last_read_message_id: i64,
     /// The newest message operators have read.
     pub operator_last_read_message_id: i64,
+    /// Waiting in the queue for an operator since then (automatic assignment policies).
+    pub queued_at: Option<DateTime<Utc>>,
+    /// 1-based place in the queue while queued, on the widget's dialog answers and
+    /// `dialog.queued` events (other events leave it null: it changes as others leave the queue).
+    pub queue_position: Option<i64>,
+    /// The contact an auto-reply asked the visitor for; their next message holding one fills
+    /// the visitor card.
+    pub contact_request: Option<ContactRequest>,
 }
 
 impl DialogSummary {
@@ -97,6 +107,9 @@ impl DialogSummary {
             message_count: r.message_count,
             visitor_last_read_message_id: r.visitor_last_read_id,
             operator_last_read_message_id: r.operator_last_read_id,
+            queued_at: opt_datetime(r.queued_at),
+            queue_position: None,
+            contact_request: r.contact_request.as_deref().map(contact_of),
         }
     }
 }
@@ -136,6 +149,8 @@ pub struct DialogView {
     pub last_activity_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<ClosedBy>,
+    /// Waiting in the queue for an operator since then (automatic assignment policies).
+    pub queued_at: Option<DateTime<Utc>>,
     pub reopen_count: i32,
     pub counts: DialogCounts,
     /// When an operator first replied.
@@ -176,6 +191,7 @@ impl DialogView {
             last_activity_at: to_datetime(r.last_activity_at),
             closed_at: opt_datetime(r.closed_at),
             closed_by: r.closed_by.as_deref().map(ClosedBy::from_db),
+            queued_at: opt_datetime(r.queued_at),
             reopen_count: r.reopen_count,
             counts: DialogCounts {
                 messages: r.message_count,

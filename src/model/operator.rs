@@ -30,6 +30,8 @@ pub struct OperatorView {
     pub role: Role,
     pub active: bool,
     pub status: OperatorStatus,
+    /// Most dialogs the automatic assignment policies give the operator at once.
+    pub max_active_dialogs: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -52,6 +54,7 @@ impl From<OperatorRow> for OperatorView {
             role: Role::from_db(&r.role),
             active: r.active,
             status,
+            max_active_dialogs: r.max_active_dialogs,
             created_at: to_datetime(r.created_at),
             updated_at: to_datetime(r.updated_at),
         }

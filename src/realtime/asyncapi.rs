@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use super::protocol::*;
-use crate::domain::events::{self, DialogEvent, DialogTagsEvent, MessageEvent, VisitorEvent};
+use crate::domain::events::{self, DialogEvent, DialogTagsEvent, MessageEvent, QueueEvent, VisitorEvent};
 use crate::domain::presence::PresenceView;
 use crate::domain::ratings::{RatingCreatedEvent, RatingRequestedEvent};
 
@@ -19,6 +19,8 @@ fn event_payloads() -> Vec<(&'static str, &'static str, &'static str)> {
         (DIALOG_CLOSED, "DialogEvent", "operators and the dialog's visitor"),
         (DIALOG_REOPENED, "DialogEvent", "operators and the dialog's visitor"),
         (DIALOG_READ, "DialogEvent", "operators and the dialog's visitor"),
+        (DIALOG_QUEUED, "QueueEvent", "operators and the dialog's visitor"),
+        (DIALOG_QUEUE_TIMEOUT, "DialogEvent", "operators and the dialog's visitor"),
         (DIALOG_TAGS_UPDATED, "DialogTagsEvent", "operators"),
         (MESSAGE_CREATED, "MessageEvent", "operators; the visitor unless it is an internal note"),
         (MESSAGE_DELETED, "MessageEvent", "operators; the visitor unless it is an internal note"),
@@ -63,6 +65,7 @@ pub fn document() -> Value {
     collect::<PresenceFrame>(&mut schemas);
     collect::<PingFrame>(&mut schemas);
     collect::<DialogEvent>(&mut schemas);
+    collect::<QueueEvent>(&mut schemas);
     collect::<MessageEvent>(&mut schemas);
     collect::<DialogTagsEvent>(&mut schemas);
     collect::<VisitorEvent>(&mut schemas);

@@ -41,6 +41,24 @@ pub struct DialogRow {
     pub response_count: i32,
     pub response_total_ms: i64,
     pub response_max_ms: i64,
+    /// In the queue since (ordered by this, then id); `None` when not waiting for assignment.
+    pub queued_at: Option<i64>,
+    /// When the visitor was last told their place in the queue.
+    pub queue_notified_at: Option<i64>,
+    /// When the chat's longest queue wait passed; the dialog then leaves the queue for good.
+    pub queue_timeout_at: Option<i64>,
+    /// When the current assignee got the dialog.
+    pub assigned_at: Option<i64>,
+    /// When the timer job next looks at the dialog (never later than anything falls due).
+    pub due_at: Option<i64>,
+    /// The timer job has looked for an auto-reply for this dialog.
+    pub auto_reply_checked: bool,
+    /// The auto-reply waiting to be sent at `auto_reply_at` unless an operator replies first.
+    pub auto_reply_id: Option<i64>,
+    pub auto_reply_at: Option<i64>,
+    /// The contact (`email`, `phone`) the last auto-reply asked for: the visitor's next message
+    /// holding one fills the visitor card.
+    pub contact_request: Option<String>,
 }
 
 pub const OPEN: &str = "open";
@@ -65,6 +83,8 @@ pub struct NewDialog<'a> {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_activity_at: i64,
+    pub due_at: Option<i64>,
+    pub auto_reply_checked: bool,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewDialog<'_>) -> QueryResult<DialogRow> {
@@ -126,6 +146,9 @@ pub fn claim(conn: &mut DbConn, dialog_id: i64, operator_id: i64, now: i64) -> Q
                 dialogs::status
                     .eq(diesel::dsl::sql::<Text>("CASE WHEN status = 'closed' THEN 'closed' ELSE 'assigned' END")),
                 dialogs::updated_at.eq(now),
+                dialogs::assigned_at.eq(now),
+                dialogs::queued_at.eq(None::<i64>),
+                dialogs::queue_notified_at.eq(None::<i64>),
             ))
             .execute(conn)?;
         Ok(n == 1)
@@ -148,6 +171,15 @@ pub struct DialogChanges {
     pub operator_last_read_id: Option<i64>,
     pub operator_last_read_at: Option<Option<i64>>,
     pub waiting_since: Option<Option<i64>>,
+    pub queued_at: Option<Option<i64>>,
+    pub queue_notified_at: Option<Option<i64>>,
+    pub queue_timeout_at: Option<Option<i64>>,
+    pub assigned_at: Option<Option<i64>>,
+    pub due_at: Option<Option<i64>>,
+    pub auto_reply_checked: Option<bool>,
+    pub auto_reply_id: Option<Option<i64>>,
+    pub auto_reply_at: Option<Option<i64>>,
+    pub contact_request: Option<Option<String>>,
 }
 
 pub fn update(conn: &mut DbConn, id: i64, changes: &DialogChanges) -> QueryResult<DialogRow> {

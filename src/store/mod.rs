@@ -2,6 +2,7 @@
 //! nothing about HTTP. Every query on workspace data is scoped by `workspace_id`.
 
 pub mod api_keys;
+pub mod auto_replies;
 pub mod batch;
 pub mod chats;
 mod dialog_counters;
@@ -12,6 +13,7 @@ pub mod notification_prefs;
 pub mod operator_tokens;
 pub mod operators;
 pub mod presence;
+pub mod queue;
 pub mod ratings;
 pub mod response_times;
 pub mod saved_replies;

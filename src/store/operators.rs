@@ -20,6 +20,10 @@ pub struct OperatorRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub deleted_at: Option<i64>,
+    /// Most dialogs assigned at once by the automatic policies.
+    pub max_active_dialogs: i32,
+    /// When the automatic policies last gave the operator a dialog (round robin).
+    pub last_assigned_at: Option<i64>,
 }
 
 impl OperatorRow {
@@ -58,6 +62,7 @@ pub struct OperatorChanges {
     pub password_hash: Option<Option<String>>,
     pub updated_at: Option<i64>,
     pub deleted_at: Option<Option<i64>>,
+    pub max_active_dialogs: Option<i32>,
 }
 
 /// Emails compare case-insensitively; this is the form stored for comparison.

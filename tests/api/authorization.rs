@@ -28,6 +28,8 @@ struct Fixture {
     attached_tag: i64,
     reply: i64,
     reply_to_delete: i64,
+    auto_reply: i64,
+    auto_reply_to_delete: i64,
     note_to_delete: i64,
     key_to_revoke: i64,
     target: i64,
@@ -178,9 +180,19 @@ fn rows() -> Vec<Row> {
             |_, _| Some(json!({"title": "Refunds"})), op(404, 403, OK)),
         row!("DELETE" "/api/v1/saved-replies/{id}", |f| format!("/api/v1/saved-replies/{}", f.reply_to_delete), none,
             op(404, 403, 204)),
+        row!("GET" "/api/v1/auto-replies", op(OK, 403, OK)),
+        row!("POST" "/api/v1/auto-replies", |_| "/api/v1/auto-replies".into(),
+            |_, n| Some(json!({"name": format!("R{n}"), "body": "Soon", "any_time": true, "enabled": false})), op(201, 403, 201)),
+        row!("GET" "/api/v1/auto-replies/{id}", |f| format!("/api/v1/auto-replies/{}", f.auto_reply), none,
+            op(404, 403, OK)),
+        row!("PUT" "/api/v1/auto-replies/{id}", |f| format!("/api/v1/auto-replies/{}", f.auto_reply),
+            |_, _| Some(json!({"name": "Nights", "body": "Later", "any_time": true, "enabled": false})), op(404, 403, OK)),
+        row!("DELETE" "/api/v1/auto-replies/{id}", |f| format!("/api/v1/auto-replies/{}", f.auto_reply_to_delete),
+            none, op(404, 403, 204)),
         row!("POST" "/api/v1/widget/sessions", |_| "/api/v1/widget/sessions".into(),
             |f, _| Some(json!({"public_key": f.chat_key})), public(201)),
         row!("GET" "/api/v1/widget/me", WIDGET),
+        row!("GET" "/api/v1/widget/availability", WIDGET),
         row!("PATCH" "/api/v1/widget/me", |_| "/api/v1/widget/me".into(), |_, _| Some(json!({"name": "Vera"})), WIDGET),
         row!("POST" "/api/v1/widget/page-views", |_| "/api/v1/widget/page-views".into(),
             |_, _| Some(json!({"url": "https://shop.example.com/"})), WIDGET),
@@ -283,6 +295,12 @@ async fn fixture(app: &TestApp, owner: &Session, operator: &Session) -> Fixture 
         let res = app.post("/api/v1/saved-replies", &owner.token, body).await;
         replies.push(id(&res.expect(201).body.clone()));
     }
+    let mut auto_replies = Vec::new();
+    for name in ["nights", "weekends"] {
+        let body = json!({"name": name, "body": "We reply soon", "any_time": true, "enabled": false});
+        let res = app.post("/api/v1/auto-replies", &owner.token, body).await;
+        auto_replies.push(id(&res.expect(201).body.clone()));
+    }
     let note = app.post(&format!("/api/v1/visitors/{}/notes", visitor.id), &owner.token, json!({"body": "n"})).await;
     let key = app.post("/api/v1/api-keys", &owner.token, json!({"name": "old"})).await;
     let mut contacts = Vec::new();
@@ -307,6 +325,8 @@ async fn fixture(app: &TestApp, owner: &Session, operator: &Session) -> Fixture 
         attached_tag: tags[2],
         reply: replies[0],
         reply_to_delete: replies[1],
+        auto_reply: auto_replies[0],
+        auto_reply_to_delete: auto_replies[1],
         note_to_delete: id(&note.expect(201).body.clone()),
         key_to_revoke: id(&key.expect(201).body["key"]),
         target: target.operator_id,

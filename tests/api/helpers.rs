@@ -177,6 +177,10 @@ impl TestApp {
         self.request(Method::PATCH, path, Some(token), Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.request(Method::PUT, path, Some(token), Some(body)).await
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> Resp {
         self.request(Method::DELETE, path, Some(token), None).await
     }

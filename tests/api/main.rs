@@ -4,8 +4,10 @@
 mod helpers;
 
 mod api_keys;
+mod assignment;
 mod auth;
 mod authorization;
+mod auto_replies;
 mod chat_isolation;
 mod chats;
 mod cli;

@@ -1,0 +1,15 @@
+ALTER TABLE dialogs DROP COLUMN contact_request;
+ALTER TABLE dialogs DROP COLUMN auto_reply_at;
+ALTER TABLE dialogs DROP COLUMN auto_reply_id;
+ALTER TABLE dialogs DROP COLUMN auto_reply_checked;
+DROP TABLE auto_replies;
+DROP INDEX dialogs_active_assignee;
+DROP INDEX dialogs_due;
+DROP INDEX dialogs_queue;
+ALTER TABLE dialogs DROP COLUMN due_at;
+ALTER TABLE dialogs DROP COLUMN assigned_at;
+ALTER TABLE dialogs DROP COLUMN queue_timeout_at;
+ALTER TABLE dialogs DROP COLUMN queue_notified_at;
+ALTER TABLE dialogs DROP COLUMN queued_at;
+ALTER TABLE operators DROP COLUMN last_assigned_at;
+ALTER TABLE operators DROP COLUMN max_active_dialogs;
