@@ -311,6 +311,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stats_rollups (workspace_id, span, chat_id, channel, operator_id, bucket) {
+        workspace_id -> BigInt,
+        span -> Integer,
+        chat_id -> BigInt,
+        channel -> Text,
+        operator_id -> BigInt,
+        bucket -> BigInt,
+        started -> BigInt,
+        unanswered -> BigInt,
+        missed -> BigInt,
+        replies -> BigInt,
+        active -> BigInt,
+        closed -> BigInt,
+    }
+}
+
+diesel::table! {
+    response_rollups (workspace_id, chat_id, channel, operator_id, day) {
+        workspace_id -> BigInt,
+        chat_id -> BigInt,
+        channel -> Text,
+        operator_id -> BigInt,
+        day -> BigInt,
+        waits -> Binary,
+    }
+}
+
+diesel::table! {
+    rating_rollups (workspace_id, chat_id, operator_id, day, scale, score) {
+        workspace_id -> BigInt,
+        chat_id -> BigInt,
+        operator_id -> BigInt,
+        day -> BigInt,
+        scale -> Integer,
+        score -> Integer,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    stats_rollup_backfill (workspace_id) {
+        workspace_id -> BigInt,
+    }
+}
+
 diesel::joinable!(operators -> workspaces (workspace_id));
 diesel::joinable!(auth_sessions -> operators (operator_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -347,4 +393,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     presence_connections,
     response_times,
     ratings,
+    stats_rollups,
+    response_rollups,
+    rating_rollups,
+    stats_rollup_backfill,
 );

@@ -159,7 +159,7 @@ pub fn reopen(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventR
         last_activity_at: Some(now),
         ..Default::default()
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     emit(conn, DIALOG_REOPENED, &row, now, out)?;
     ratings::withdraw_unanswered(conn, row.id)?;
     Ok(row)
@@ -188,7 +188,7 @@ pub fn close(
         waiting_since: Some(None),
         ..Default::default()
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     emit(conn, DIALOG_CLOSED, &row, now, out)?;
     ratings::request_on_close(conn, &row, now, out)?;
     Ok(row)
@@ -203,7 +203,7 @@ pub fn claim_on_reply(
     now: i64,
     out: &mut Vec<EventRow>,
 ) -> ApiResult<DialogRow> {
-    if row.assignee_id.is_some() || !dialogs::claim(conn, row.id, operator_id, now)? {
+    if row.assignee_id.is_some() || !dialogs::claim(conn, &row, operator_id, now)? {
         return find(conn, row.workspace_id, row.id);
     }
     let row = find(conn, row.workspace_id, row.id)?;
@@ -290,7 +290,7 @@ pub async fn assign(
                     updated_at: Some(now),
                     ..Default::default()
                 };
-                let row = dialogs::update(conn, id, &changes)?;
+                let row = dialogs::update(conn, &row, &changes)?;
                 let event = if assignee.is_some() { DIALOG_ASSIGNED } else { DIALOG_UNASSIGNED };
                 emit(conn, event, &row, now, &mut out)?;
             }
@@ -386,7 +386,7 @@ pub fn mark_read(
             ..Default::default()
         },
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     emit(conn, DIALOG_READ, &row, now, out)?;
     Ok(row)
 }

@@ -14,6 +14,7 @@ pub mod operators;
 pub mod presence;
 pub mod ratings;
 pub mod response_times;
+pub mod rollups;
 pub mod saved_replies;
 pub mod sessions;
 pub mod stats;
