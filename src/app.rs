@@ -31,6 +31,7 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         let db = Db::connect(&url, pool_size)?;
         let mut conn = db.get_blocking()?;
         run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
+        crate::store::rollups::backfill(&mut conn).map_err(|e| format!("statistics roll-ups: {e}"))?;
         Ok(db)
     })
     .await
@@ -163,5 +164,7 @@ pub fn migrate(config: &Config) -> Result<Vec<String>, String> {
     let url = DatabaseUrl::parse(&config.database_url())?;
     let db = db::Db::connect(&url, 1)?;
     let mut conn = db.get_blocking()?;
-    run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))
+    let applied = run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
+    crate::store::rollups::backfill(&mut conn).map_err(|e| format!("statistics roll-ups: {e}"))?;
+    Ok(applied)
 }

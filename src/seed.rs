@@ -10,9 +10,10 @@ use diesel::sql_types::BigInt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::{DbConn, write_tx};
+use crate::db::{DbConn, lock_workspace, write_tx};
 use crate::domain::chat_settings::ChatSettings;
 use crate::domain::dialog_figures::{self, AnsweredWait};
+use crate::domain::rollups::{Pending, RatingFacts};
 use crate::store::dialogs::DialogRow;
 use crate::time::{DAY_MS, MINUTE_MS, SECOND_MS, now_ms};
 
@@ -108,6 +109,8 @@ struct Writers {
     ratings: Batch,
     next_dialog_id: i64,
     next_message_id: i64,
+    /// What the inserted rows add to the statistics roll-ups.
+    rollups: Pending,
 }
 
 impl Writers {
@@ -139,6 +142,7 @@ impl Writers {
             ),
             next_dialog_id: max_id(conn, "dialogs")? + 1,
             next_message_id: max_id(conn, "messages")? + 1,
+            rollups: Pending::default(),
         })
     }
 
@@ -210,11 +214,13 @@ impl Writers {
             row.last_activity_at = closed_at;
         }
         row.updated_at = row.last_activity_at;
+        self.rollups.add_dialog(&row, 1);
         self.dialogs.buffer(dialog_values(&row));
         for values in message_values {
             self.messages.buffer(values);
         }
         for (wait, op, at) in waits {
+            self.rollups.add_wait(&row, Some(op), wait, at);
             let first = if wait.first { "TRUE" } else { "FALSE" };
             self.responses.buffer(format!(
                 "{ws}, {id}, {}, '{}', {op}, {first}, {}, {at}, {}",
@@ -234,6 +240,17 @@ impl Writers {
                 ),
                 None => (5, "NULL".into(), "NULL".into(), "NULL".into()),
             };
+            self.rollups.add_rating(
+                &RatingFacts {
+                    workspace_id: ws,
+                    chat_id: d.chat_id,
+                    operator_id: d.assignee_id,
+                    requested_at: closed_at,
+                    scale,
+                    score: d.rating.as_ref().map(|r| r.1),
+                },
+                1,
+            );
             self.ratings.buffer(format!(
                     "{ws}, {id}, {}, {}, {}, {scale}, 'How did we do?', {closed_at}, {closed_at}, {score}, {review}, {rated_at}",
                 d.chat_id,
@@ -352,15 +369,23 @@ fn reset_sequences(conn: &mut DbConn) -> QueryResult<()> {
 /// returns their ids.
 pub fn insert_dialogs(conn: &mut DbConn, workspace_id: i64, dialogs: &[SyntheticDialog]) -> QueryResult<Vec<i64>> {
     write_tx(conn, |conn| {
-        let mut w = Writers::new(conn)?;
-        let mut ids = Vec::with_capacity(dialogs.len());
-        for d in dialogs {
-            ids.push(w.add(conn, workspace_id, d)?);
-        }
-        w.flush(conn)?;
-        reset_sequences(conn)?;
+        lock_workspace(conn, workspace_id)?;
+        let (ids, rollups) = insert_rows(conn, workspace_id, dialogs)?;
+        crate::store::rollups::flush(conn, &rollups)?;
         Ok(ids)
     })
+}
+
+/// Inserts the rows; returns their ids and what they add to the roll-ups.
+fn insert_rows(conn: &mut DbConn, workspace_id: i64, dialogs: &[SyntheticDialog]) -> QueryResult<(Vec<i64>, Pending)> {
+    let mut w = Writers::new(conn)?;
+    let mut ids = Vec::with_capacity(dialogs.len());
+    for d in dialogs {
+        ids.push(w.add(conn, workspace_id, d)?);
+    }
+    w.flush(conn)?;
+    reset_sequences(conn)?;
+    Ok((ids, w.rollups))
 }
 
 /// What `livedesk seed` creates.
@@ -492,6 +517,8 @@ pub fn run(
     let mut messages = 0i64;
     let chunk = 20_000u64;
     let mut done = 0u64;
+    // The workspace is new: its roll-ups are collected over all chunks and inserted at the end.
+    let mut rollups = Pending::default();
     while done < options.dialogs {
         let n = chunk.min(options.dialogs - done);
         // Dialogs in time order, with more traffic in the (UTC) daytime.
@@ -538,10 +565,12 @@ pub fn run(
                 rating_requested: closed,
             });
         }
-        insert_dialogs(conn, ws, &batch).map_err(err)?;
+        let (_, added) = write_tx(conn, |conn| insert_rows(conn, ws, &batch)).map_err(err)?;
+        rollups.merge(added);
         done += n;
         progress(done);
     }
+    write_tx(conn, |conn| crate::store::rollups::insert_new(conn, &rollups)).map_err(err)?;
     // Fresh planner statistics for the new volume.
     conn.batch_execute("ANALYZE").map_err(err)?;
     Ok(SeedReport { workspace_id: ws, owner_email, dialogs: options.dialogs, messages })

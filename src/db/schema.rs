@@ -363,6 +363,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    stats_rollups (workspace_id, span, chat_id, channel, operator_id, bucket) {
+        workspace_id -> BigInt,
+        span -> Integer,
+        chat_id -> BigInt,
+        channel -> Text,
+        operator_id -> BigInt,
+        bucket -> BigInt,
+        started -> BigInt,
+        unanswered -> BigInt,
+        missed -> BigInt,
+        replies -> BigInt,
+        active -> BigInt,
+        closed -> BigInt,
+    }
+}
+
+diesel::table! {
     webhook_deliveries (id) {
         id -> BigInt,
         webhook_id -> BigInt,
@@ -382,6 +399,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    response_rollups (workspace_id, chat_id, channel, operator_id, day) {
+        workspace_id -> BigInt,
+        chat_id -> BigInt,
+        channel -> Text,
+        operator_id -> BigInt,
+        day -> BigInt,
+        waits -> Binary,
+    }
+}
+
+diesel::table! {
     webhook_attempts (id) {
         id -> BigInt,
         delivery_id -> BigInt,
@@ -391,6 +419,24 @@ diesel::table! {
         latency_ms -> BigInt,
         response_excerpt -> Nullable<Text>,
         error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    rating_rollups (workspace_id, chat_id, operator_id, day, scale, score) {
+        workspace_id -> BigInt,
+        chat_id -> BigInt,
+        operator_id -> BigInt,
+        day -> BigInt,
+        scale -> Integer,
+        score -> Integer,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    stats_rollup_backfill (workspace_id) {
+        workspace_id -> BigInt,
     }
 }
 
@@ -436,4 +482,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     auto_replies,
+    stats_rollups,
+    response_rollups,
+    rating_rollups,
+    stats_rollup_backfill,
 );

@@ -57,7 +57,7 @@ pub fn enqueue(
         due_at: Some(dialog_timers::next_due(&next, settings, now)),
         ..Default::default()
     };
-    Ok(dialogs::update(conn, row.id, &changes)?)
+    Ok(dialogs::update(conn, &row, &changes)?)
 }
 
 /// 1-based place of the dialog in its workspace's queue; `None` when not queued.
@@ -140,7 +140,7 @@ pub fn assign_queued(conn: &mut DbConn, ws: i64, now: i64, avoid: &Avoid, out: &
         let s = settings.get(&row.chat_id).cloned().unwrap_or_default();
         if !s.assignment.is_automatic() || row.is_closed() || row.assignee_id.is_some() {
             let changes = DialogChanges { queued_at: Some(None), queue_notified_at: Some(None), ..Default::default() };
-            dialogs::update(conn, row.id, &changes)?;
+            dialogs::update(conn, &row, &changes)?;
             continue;
         }
         let Some(i) = pick(&pool, s.assignment, avoid.get(&row.id).copied()) else { continue };
@@ -179,7 +179,7 @@ fn give(
         due_at: Some(dialog_timers::next_due(&next, settings, now)),
         ..Default::default()
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     queue::touch_assigned(conn, operator_id, now)?;
     dialog_rules::emit_because(conn, DIALOG_ASSIGNED, &row, Some(ChangeReason::Policy), now, out)
 }

@@ -67,7 +67,7 @@ pub fn run(conn: &mut DbConn, row: &DialogRow, s: &ChatSettings, now: i64, out: 
     let row = dialog_rules::find(conn, row.workspace_id, row.id)?;
     let due = next_due(&row, s, now);
     if row.due_at != due {
-        dialogs::update(conn, row.id, &DialogChanges { due_at: Some(due), ..Default::default() })?;
+        dialogs::update(conn, &row, &DialogChanges { due_at: Some(due), ..Default::default() })?;
     }
     Ok(())
 }
@@ -114,7 +114,7 @@ fn auto_reply(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventR
             auto_reply_at: Some(reply.as_ref().map(|r| row.created_at + i64::from(r.delay_secs) * SECOND_MS)),
             ..Default::default()
         };
-        row = dialogs::update(conn, row.id, &changes)?;
+        row = dialogs::update(conn, &row, &changes)?;
     }
     let (Some(id), Some(at)) = (row.auto_reply_id, row.auto_reply_at) else { return Ok(row) };
     if now < at {
@@ -123,7 +123,7 @@ fn auto_reply(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventR
     let mut changes = DialogChanges { auto_reply_id: Some(None), auto_reply_at: Some(None), ..Default::default() };
     let reply = store_auto_replies::find(conn, ws, id)?.filter(|r| r.enabled);
     let Some(reply) = reply.filter(|_| row.operator_message_count == 0) else {
-        return Ok(dialogs::update(conn, row.id, &changes)?);
+        return Ok(dialogs::update(conn, &row, &changes)?);
     };
     let visitor = visitors::find(conn, ws, row.visitor_id)?;
     let ask = visitor
@@ -131,7 +131,7 @@ fn auto_reply(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventR
     if ask != ContactRequest::Nothing {
         changes.contact_request = Some(Some(auto_replies::contact_str(ask).into()));
     }
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     messages::write_system_message(conn, &row, AuthorType::Bot, &reply.body, now, out)
 }
 
@@ -151,7 +151,7 @@ fn leave_queue(
         updated_at: Some(now),
         ..Default::default()
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     dialog_rules::emit_because(conn, DIALOG_QUEUE_TIMEOUT, &row, Some(ChangeReason::QueueTimeout), now, out)?;
     if s.offline.enabled {
         messages::write_system_message(conn, &row, AuthorType::System, &s.offline.text, now, out)?;
@@ -162,7 +162,7 @@ fn leave_queue(
 /// Tells the visitor their place in the queue again, with the chat's text.
 fn remind(conn: &mut DbConn, row: &DialogRow, s: &ChatSettings, now: i64, out: &mut Vec<EventRow>) -> ApiResult<()> {
     let changes = DialogChanges { queue_notified_at: Some(Some(now)), ..Default::default() };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     let position = assignment::position(conn, &row)?.unwrap_or(1);
     let text = s.queue.notify_text.replace("{position}", &position.to_string());
     let row = messages::write_system_message(conn, &row, AuthorType::System, &text, now, out)?;
@@ -181,7 +181,7 @@ fn hand_back(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventRo
         updated_at: Some(now),
         ..Default::default()
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     dialog_rules::emit_because(conn, DIALOG_UNASSIGNED, &row, Some(ChangeReason::OperatorIdle), now, out)?;
     assignment::requeue(conn, &row, previous, ChangeReason::OperatorIdle, now, out)
 }

@@ -184,7 +184,7 @@ pub fn reopen(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventR
         due_at: Some(Some(now)),
         ..Default::default()
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     emit(conn, DIALOG_REOPENED, &row, now, out)?;
     ratings::withdraw_unanswered(conn, row.id)?;
     Ok(row)
@@ -230,7 +230,7 @@ pub fn close_because(
         due_at: Some(None),
         ..Default::default()
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     emit_because(conn, DIALOG_CLOSED, &row, reason, now, out)?;
     ratings::request_on_close(conn, &row, now, out)?;
     if row.assignee_id.is_some() {
@@ -248,7 +248,7 @@ pub fn claim_on_reply(
     now: i64,
     out: &mut Vec<EventRow>,
 ) -> ApiResult<DialogRow> {
-    if row.assignee_id.is_some() || !dialogs::claim(conn, row.id, operator_id, now)? {
+    if row.assignee_id.is_some() || !dialogs::claim(conn, &row, operator_id, now)? {
         return find(conn, row.workspace_id, row.id);
     }
     let row = find(conn, row.workspace_id, row.id)?;
@@ -338,7 +338,7 @@ pub async fn assign(
                     updated_at: Some(now),
                     ..Default::default()
                 };
-                let updated = dialogs::update(conn, id, &changes)?;
+                let updated = dialogs::update(conn, &row, &changes)?;
                 let event = if assignee.is_some() { DIALOG_ASSIGNED } else { DIALOG_UNASSIGNED };
                 emit(conn, event, &updated, now, &mut out)?;
                 match (row.assignee_id, assignee) {
@@ -447,7 +447,7 @@ pub fn mark_read(
             ..Default::default()
         },
     };
-    let row = dialogs::update(conn, row.id, &changes)?;
+    let row = dialogs::update(conn, &row, &changes)?;
     emit(conn, DIALOG_READ, &row, now, out)?;
     Ok(row)
 }

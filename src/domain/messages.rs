@@ -102,7 +102,7 @@ fn write_visitor_message(
         None => false,
     };
     let dialog = if filled {
-        dialogs::update(conn, dialog.id, &dialogs::DialogChanges { contact_request: Some(None), ..Default::default() })?
+        dialogs::update(conn, &dialog, &dialogs::DialogChanges { contact_request: Some(None), ..Default::default() })?
     } else {
         dialog
     };

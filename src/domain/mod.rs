@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod operators;
 pub mod presence;
 pub mod ratings;
+pub mod rollups;
 pub mod saved_replies;
 pub mod stats;
 pub mod tags;

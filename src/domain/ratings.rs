@@ -205,8 +205,41 @@ fn require_admin(principal: &Principal) -> ApiResult<()> {
 pub async fn analytics(state: &AppState, principal: &Principal, filter: RatingFilter) -> ApiResult<RatingAnalytics> {
     require_admin(principal)?;
     let ws = principal.workspace_id;
-    let counts = state.db.run(move |conn| Ok(ratings::counts(conn, ws, &filter)?)).await?;
+    let counts = state.db.run(move |conn| Ok(counts(conn, ws, &filter)?)).await?;
     Ok(summarize(&counts))
+}
+
+/// Requests per (scale, score): whole UTC days from the roll-ups, the partial days at the ends
+/// of the period from the requests themselves.
+pub fn counts(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    filter: &RatingFilter,
+) -> diesel::QueryResult<Vec<(i32, Option<i32>, i64)>> {
+    let (Some(from), Some(to)) = (filter.from, filter.to) else {
+        return ratings::counts(conn, workspace_id, filter);
+    };
+    let split = crate::domain::rollups::split(from, to);
+    let mut sums: std::collections::BTreeMap<(i32, Option<i32>), i64> = Default::default();
+    let mut add = |rows: Vec<(i32, Option<i32>, i64)>| {
+        for (scale, score, n) in rows {
+            *sums.entry((scale, score)).or_default() += n;
+        }
+    };
+    if let Some(days) = split.days {
+        add(crate::store::rollups::day_ratings(
+            conn,
+            workspace_id,
+            filter.chat_id,
+            filter.operator_id,
+            filter.score,
+            days,
+        )?);
+    }
+    for (a, b) in split.edges {
+        add(ratings::counts(conn, workspace_id, &RatingFilter { from: Some(a), to: Some(b), ..filter.clone() })?);
+    }
+    Ok(sums.into_iter().filter(|(_, n)| *n != 0).map(|((scale, score), n)| (scale, score, n)).collect())
 }
 
 /// Analytics from counts per (scale, score); a missing score is an unanswered request.

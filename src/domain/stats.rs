@@ -21,9 +21,11 @@ use crate::auth::Principal;
 use crate::db::DbConn;
 use crate::domain::chat_settings::ChatSettings;
 use crate::domain::local_time::{self, BUCKET_MS};
+use crate::domain::rollups as domain_rollups;
 use crate::error::{ApiError, ApiResult};
 use crate::model::operator::OperatorBrief;
 use crate::state::AppState;
+use crate::store::rollups;
 use crate::store::stats::{self, DialogMoment, ResponseBucket, StatsFilter};
 use crate::store::{chats, operators};
 
@@ -260,95 +262,177 @@ pub async fn dialog_stats(
     state.db.run(move |conn| compute_dialog_stats(conn, ws, &period, &filters)).await
 }
 
+/// From the roll-ups, unless an operator or tag filter narrows the dialogs (then from the
+/// dialogs themselves) or the zone's day starts are not on 15-minute marks (historic offsets).
 pub fn compute_dialog_stats(
     conn: &mut DbConn,
     workspace_id: i64,
     period: &Period,
     filters: &Filters,
 ) -> ApiResult<DialogStats> {
+    let (from, to) = period.bounds();
+    let aligned = from % BUCKET_MS == 0 && to % BUCKET_MS == 0;
+    if filters.operator_id.is_some() || !filters.tag_ids.is_empty() || !aligned {
+        return compute_dialog_stats_direct(conn, workspace_id, period, filters);
+    }
     let f = filters.for_period(workspace_id, period);
-    let tz = period.tz;
-    let mut days: BTreeMap<NaiveDate, DayStats> = period
-        .days()
-        .map(|date| {
-            (
-                date,
-                DayStats {
-                    date,
-                    started: 0,
-                    started_visitors: 0,
-                    closed: 0,
-                    closed_visitors: 0,
-                    unanswered: 0,
-                    missed: 0,
-                },
-            )
-        })
-        .collect();
-    let mut hours = [0i64; 24];
-    let (mut started, mut unanswered, mut missed, mut replies) = (0, 0, 0, 0);
+    let mut acc = DialogAcc::new(period);
+    let (chat, channel) = rollup_key(filters);
+    for (bucket, c) in rollups::quarter_counters(conn, workspace_id, chat, channel, (from / BUCKET_MS, to / BUCKET_MS))?
+    {
+        acc.add_started(bucket, c.started, c.unanswered, c.missed, c.replies);
+        acc.add_closed(bucket, c.closed);
+    }
+    let mut histogram = Vec::new();
+    let split = domain_rollups::split(from, to);
+    if let Some(days) = split.days {
+        histogram.extend(rollups::day_waits(conn, workspace_id, filters.chat_id, channel, None, false, days)?);
+    }
+    for (a, b) in split.edges {
+        histogram.extend(stats::response_histogram(conn, &StatsFilter { from: a, to: b, ..f.clone() }, false)?);
+    }
+    acc.finish(conn, &f, &histogram)
+}
+
+/// The roll-up key of the chat and channel filters.
+fn rollup_key(filters: &Filters) -> (i64, &'static str) {
+    (filters.chat_id.unwrap_or(domain_rollups::ALL), filters.channel.unwrap_or(domain_rollups::ALL_CHANNELS))
+}
+
+/// Dialog statistics computed from the dialogs and response rows of the period (the
+/// definition the roll-ups must agree with).
+pub fn compute_dialog_stats_direct(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    period: &Period,
+    filters: &Filters,
+) -> ApiResult<DialogStats> {
+    let f = filters.for_period(workspace_id, period);
+    let mut acc = DialogAcc::new(period);
     for b in stats::started_buckets(conn, &f)? {
-        let (date, hour) = local_time::local_day_hour(tz, b.bucket * BUCKET_MS);
-        if let Some(day) = days.get_mut(&date) {
-            day.started += b.started;
-            day.unanswered += b.unanswered;
-            day.missed += b.missed;
-        }
-        hours[hour as usize] += b.started;
-        started += b.started;
-        unanswered += b.unanswered;
-        missed += b.missed;
-        replies += b.replies;
+        acc.add_started(b.bucket, b.started, b.unanswered, b.missed, b.replies);
     }
-    let mut closed = 0;
     for b in stats::closed_buckets(conn, &f)? {
-        let (date, _) = local_time::local_day_hour(tz, b.bucket * BUCKET_MS);
-        if let Some(day) = days.get_mut(&date) {
-            day.closed += b.n;
-        }
-        closed += b.n;
+        acc.add_closed(b.bucket, b.n);
     }
-    let offsets = local_time::offsets(tz, f.from, f.to);
-    for moment in [DialogMoment::Started, DialogMoment::Closed] {
-        let column = if moment == DialogMoment::Started { "started_at" } else { "closed_at" };
-        let day_sql = local_time::local_day_sql(column, &offsets);
-        for b in stats::distinct_visitors_by_day(conn, &f, moment, &day_sql)? {
-            if let Some(day) = days.get_mut(&local_time::date_of_day_number(b.bucket)) {
-                match moment {
-                    DialogMoment::Started => day.started_visitors = b.n,
-                    DialogMoment::Closed => day.closed_visitors = b.n,
+    let histogram = stats::response_histogram(conn, &f, false)?;
+    acc.finish(conn, &f, &histogram)
+}
+
+/// Sums dialog figures per local day and hour from 15-minute buckets.
+struct DialogAcc {
+    period: Period,
+    days: BTreeMap<NaiveDate, DayStats>,
+    hours: [i64; 24],
+    started: i64,
+    unanswered: i64,
+    missed: i64,
+    replies: i64,
+    closed: i64,
+}
+
+impl DialogAcc {
+    fn new(period: &Period) -> Self {
+        let days = period
+            .days()
+            .map(|date| {
+                (
+                    date,
+                    DayStats {
+                        date,
+                        started: 0,
+                        started_visitors: 0,
+                        closed: 0,
+                        closed_visitors: 0,
+                        unanswered: 0,
+                        missed: 0,
+                    },
+                )
+            })
+            .collect();
+        Self {
+            period: period.clone(),
+            days,
+            hours: [0; 24],
+            started: 0,
+            unanswered: 0,
+            missed: 0,
+            replies: 0,
+            closed: 0,
+        }
+    }
+
+    fn add_started(&mut self, bucket: i64, started: i64, unanswered: i64, missed: i64, replies: i64) {
+        let (date, hour) = local_time::local_day_hour(self.period.tz, bucket * BUCKET_MS);
+        if let Some(day) = self.days.get_mut(&date) {
+            day.started += started;
+            day.unanswered += unanswered;
+            day.missed += missed;
+        }
+        self.hours[hour as usize] += started;
+        self.started += started;
+        self.unanswered += unanswered;
+        self.missed += missed;
+        self.replies += replies;
+    }
+
+    fn add_closed(&mut self, bucket: i64, closed: i64) {
+        let (date, _) = local_time::local_day_hour(self.period.tz, bucket * BUCKET_MS);
+        if let Some(day) = self.days.get_mut(&date) {
+            day.closed += closed;
+        }
+        self.closed += closed;
+    }
+
+    /// Adds distinct visitors (always counted from the dialogs' covering indexes: distinct
+    /// counts do not add up across buckets) and the response timings.
+    fn finish(mut self, conn: &mut DbConn, f: &StatsFilter, histogram: &[ResponseBucket]) -> ApiResult<DialogStats> {
+        let tz = self.period.tz;
+        let offsets = local_time::offsets(tz, f.from, f.to);
+        for moment in [DialogMoment::Started, DialogMoment::Closed] {
+            let column = if moment == DialogMoment::Started { "started_at" } else { "closed_at" };
+            let day_sql = local_time::local_day_sql(column, &offsets);
+            for b in stats::distinct_visitors_by_day(conn, f, moment, &day_sql)? {
+                if let Some(day) = self.days.get_mut(&local_time::date_of_day_number(b.bucket)) {
+                    match moment {
+                        DialogMoment::Started => day.started_visitors = b.n,
+                        DialogMoment::Closed => day.closed_visitors = b.n,
+                    }
                 }
             }
         }
+        let started_visitors = stats::distinct_visitors(conn, f, DialogMoment::Started)?;
+        let closed_visitors = stats::distinct_visitors(conn, f, DialogMoment::Closed)?;
+        let sla = SlaTable::load(conn, f.workspace_id, &chat_ids(histogram))?;
+        let mut responses = ResponseAcc::default();
+        for b in histogram {
+            responses.add(b, &sla);
+        }
+        let answered = self.started - self.unanswered;
+        Ok(DialogStats {
+            from: self.period.from,
+            to: self.period.to,
+            tz: tz.name().to_string(),
+            started: self.started,
+            started_visitors,
+            closed: self.closed,
+            closed_visitors,
+            unanswered: self.unanswered,
+            missed: self.missed,
+            replies: self.replies,
+            replies_per_dialog: (answered > 0).then(|| self.replies as f64 / answered as f64),
+            first_response: responses.first.finish(),
+            next_response: responses.next.finish(),
+            response: responses.all.finish(),
+            by_day: self.days.into_values().collect(),
+            by_hour: self
+                .hours
+                .iter()
+                .enumerate()
+                .map(|(hour, n)| HourStats { hour: hour as u32, started: *n })
+                .collect(),
+        })
     }
-    let started_visitors = stats::distinct_visitors(conn, &f, DialogMoment::Started)?;
-    let closed_visitors = stats::distinct_visitors(conn, &f, DialogMoment::Closed)?;
-
-    let histogram = stats::response_histogram(conn, &f, false)?;
-    let sla = SlaTable::load(conn, workspace_id, &chat_ids(&histogram))?;
-    let mut responses = ResponseAcc::default();
-    for b in &histogram {
-        responses.add(b, &sla);
-    }
-    let answered = started - unanswered;
-    Ok(DialogStats {
-        from: period.from,
-        to: period.to,
-        tz: tz.name().to_string(),
-        started,
-        started_visitors,
-        closed,
-        closed_visitors,
-        unanswered,
-        missed,
-        replies,
-        replies_per_dialog: (answered > 0).then(|| replies as f64 / answered as f64),
-        first_response: responses.first.finish(),
-        next_response: responses.next.finish(),
-        response: responses.all.finish(),
-        by_day: days.into_values().collect(),
-        by_hour: hours.iter().enumerate().map(|(hour, n)| HourStats { hour: hour as u32, started: *n }).collect(),
-    })
 }
 
 /// One operator's figures.
@@ -391,39 +475,102 @@ pub async fn operator_stats(
     state.db.run(move |conn| compute_operator_stats(conn, ws, &period, &filters)).await
 }
 
+#[derive(Default)]
+struct OperatorAcc {
+    started: i64,
+    active: i64,
+    closed: i64,
+    unanswered: i64,
+    missed: i64,
+    replies: i64,
+    responses: ResponseAcc,
+}
+
+/// Adds the figures of `[f.from, f.to)` computed from the dialogs and response rows.
+fn add_operators_direct(
+    conn: &mut DbConn,
+    f: &StatsFilter,
+    by_operator: &mut BTreeMap<i64, OperatorAcc>,
+    histogram: &mut Vec<ResponseBucket>,
+) -> ApiResult<()> {
+    for row in stats::operator_dialogs(conn, f)? {
+        let Some(id) = row.operator_id else { continue };
+        let acc = by_operator.entry(id).or_default();
+        acc.started += row.started;
+        acc.active += row.active;
+        acc.unanswered += row.unanswered;
+        acc.missed += row.missed;
+        acc.replies += row.replies;
+    }
+    for row in stats::operator_closed(conn, f)? {
+        if let Some(id) = row.operator_id {
+            by_operator.entry(id).or_default().closed += row.n;
+        }
+    }
+    histogram.extend(stats::response_histogram(conn, f, true)?);
+    Ok(())
+}
+
+/// Whole UTC days from the roll-ups and the partial days at the ends from the dialogs; all
+/// from the dialogs when a tag filter narrows them.
 pub fn compute_operator_stats(
     conn: &mut DbConn,
     workspace_id: i64,
     period: &Period,
     filters: &Filters,
 ) -> ApiResult<OperatorStatsList> {
+    operator_stats_from(conn, workspace_id, period, filters, filters.tag_ids.is_empty())
+}
+
+/// Per-operator statistics computed from the dialogs and response rows alone.
+pub fn compute_operator_stats_direct(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    period: &Period,
+    filters: &Filters,
+) -> ApiResult<OperatorStatsList> {
+    operator_stats_from(conn, workspace_id, period, filters, false)
+}
+
+fn operator_stats_from(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    period: &Period,
+    filters: &Filters,
+    use_rollups: bool,
+) -> ApiResult<OperatorStatsList> {
     let f = filters.for_period(workspace_id, period);
-    #[derive(Default)]
-    struct Acc {
-        started: i64,
-        active: i64,
-        closed: i64,
-        unanswered: i64,
-        missed: i64,
-        replies: i64,
-        responses: ResponseAcc,
-    }
-    let mut by_operator: BTreeMap<i64, Acc> = BTreeMap::new();
-    for row in stats::operator_dialogs(conn, &f)? {
-        let Some(id) = row.operator_id else { continue };
-        let acc = by_operator.entry(id).or_default();
-        acc.started = row.started;
-        acc.active = row.active;
-        acc.unanswered = row.unanswered;
-        acc.missed = row.missed;
-        acc.replies = row.replies;
-    }
-    for row in stats::operator_closed(conn, &f)? {
-        if let Some(id) = row.operator_id {
-            by_operator.entry(id).or_default().closed = row.n;
+    let mut by_operator: BTreeMap<i64, OperatorAcc> = BTreeMap::new();
+    let mut histogram = Vec::new();
+    let split = if use_rollups {
+        domain_rollups::split(f.from, f.to)
+    } else {
+        domain_rollups::Split { days: None, edges: vec![(f.from, f.to)] }
+    };
+    if let Some(days) = split.days {
+        let (chat, channel) = rollup_key(filters);
+        for (id, c) in rollups::operator_day_counters(conn, workspace_id, chat, channel, filters.operator_id, days)? {
+            let acc = by_operator.entry(id).or_default();
+            acc.started += c.started;
+            acc.active += c.active;
+            acc.unanswered += c.unanswered;
+            acc.missed += c.missed;
+            acc.replies += c.replies;
+            acc.closed += c.closed;
         }
+        histogram.extend(rollups::day_waits(
+            conn,
+            workspace_id,
+            filters.chat_id,
+            channel,
+            filters.operator_id,
+            true,
+            days,
+        )?);
     }
-    let histogram = stats::response_histogram(conn, &f, true)?;
+    for (a, b) in split.edges {
+        add_operators_direct(conn, &StatsFilter { from: a, to: b, ..f.clone() }, &mut by_operator, &mut histogram)?;
+    }
     let sla = SlaTable::load(conn, workspace_id, &chat_ids(&histogram))?;
     for b in &histogram {
         if let Some(id) = b.operator_id {

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use super::chats::ChatRow;
 use super::events::{self, EventRow};
 use crate::db::DbConn;
+use crate::domain::rollups::Pending;
 
 #[derive(Debug, Default, Clone)]
 struct Memo {
@@ -28,6 +29,8 @@ struct Memo {
     /// Lowest and highest id of the messages inserted in this batch (SQLite search index). The
     /// batch is SQLite's only writer while it runs, so every id between them is one of its own.
     new_messages: Option<(i64, i64)>,
+    /// Statistics roll-up changes of the batch, written once at its end.
+    rollups: Pending,
 }
 
 thread_local! {
@@ -108,14 +111,27 @@ pub(crate) fn defer_search_index(message_id: i64) -> bool {
     })
 }
 
-/// Writes the batch's events and search entries; the writer calls it last, inside the batch
+/// Keeps roll-up changes for [`write_deferred`] when a batch is running; gives them back
+/// otherwise.
+pub(crate) fn defer_rollups(pending: Pending) -> Option<Pending> {
+    MEMO.with(|m| match m.borrow_mut().as_mut() {
+        Some(memo) => {
+            memo.rollups.merge(pending);
+            None
+        }
+        None => Some(pending),
+    })
+}
+
+/// Writes the batch's events, roll-up changes and search entries; the writer calls it last, inside the batch
 /// transaction.
 pub fn write_deferred(conn: &mut DbConn) -> diesel::QueryResult<()> {
-    let (rows, new_messages) = MEMO.with(|m| match m.borrow_mut().as_mut() {
-        Some(memo) => (std::mem::take(&mut memo.events), memo.new_messages.take()),
-        None => (Vec::new(), None),
+    let (rows, new_messages, rollups) = MEMO.with(|m| match m.borrow_mut().as_mut() {
+        Some(memo) => (std::mem::take(&mut memo.events), memo.new_messages.take(), std::mem::take(&mut memo.rollups)),
+        None => (Vec::new(), None, Pending::default()),
     });
     events::insert_many(conn, &rows)?;
+    super::rollups::flush(conn, &rollups)?;
     if let (DbConn::Sqlite(sqlite), Some((first, last))) = (conn, new_messages) {
         super::messages::index_for_search(sqlite, first, last)?;
     }

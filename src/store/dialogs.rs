@@ -88,9 +88,11 @@ pub struct NewDialog<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewDialog<'_>) -> QueryResult<DialogRow> {
-    crate::typed!(conn => {
+    let row = crate::typed!(conn => {
         diesel::insert_into(dialogs::table).values(new).returning(dialogs::all_columns).get_result(conn)
-    })
+    })?;
+    super::rollups::dialog_changed(conn, None, &row)?;
+    Ok(row)
 }
 
 pub fn find(conn: &mut DbConn, workspace_id: i64, id: i64) -> QueryResult<Option<DialogRow>> {
@@ -138,9 +140,9 @@ pub fn for_visitor(
 
 /// Makes the operator the assignee only if nobody is: of two concurrent first replies exactly
 /// one succeeds. Returns whether this call assigned.
-pub fn claim(conn: &mut DbConn, dialog_id: i64, operator_id: i64, now: i64) -> QueryResult<bool> {
-    crate::typed!(conn => {
-        let n = diesel::update(dialogs::table.find(dialog_id).filter(dialogs::assignee_id.is_null()))
+pub fn claim(conn: &mut DbConn, row: &DialogRow, operator_id: i64, now: i64) -> QueryResult<bool> {
+    let claimed = crate::typed!(conn => {
+        let n = diesel::update(dialogs::table.find(row.id).filter(dialogs::assignee_id.is_null()))
             .set((
                 dialogs::assignee_id.eq(operator_id),
                 dialogs::status
@@ -151,8 +153,17 @@ pub fn claim(conn: &mut DbConn, dialog_id: i64, operator_id: i64, now: i64) -> Q
                 dialogs::queue_notified_at.eq(None::<i64>),
             ))
             .execute(conn)?;
-        Ok(n == 1)
-    })
+        Ok::<_, diesel::result::Error>(n == 1)
+    })?;
+    if claimed {
+        let mut after = row.clone();
+        after.assignee_id = Some(operator_id);
+        if !after.is_closed() {
+            after.status = ASSIGNED.into();
+        }
+        super::rollups::dialog_changed(conn, Some(row), &after)?;
+    }
+    Ok(claimed)
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -182,10 +193,13 @@ pub struct DialogChanges {
     pub contact_request: Option<Option<String>>,
 }
 
-pub fn update(conn: &mut DbConn, id: i64, changes: &DialogChanges) -> QueryResult<DialogRow> {
-    crate::typed!(conn => {
-        diesel::update(dialogs::table.find(id)).set(changes).returning(dialogs::all_columns).get_result(conn)
-    })
+/// Applies `changes` to the dialog `before` is the current row of.
+pub fn update(conn: &mut DbConn, before: &DialogRow, changes: &DialogChanges) -> QueryResult<DialogRow> {
+    let after = crate::typed!(conn => {
+        diesel::update(dialogs::table.find(before.id)).set(changes).returning(dialogs::all_columns).get_result(conn)
+    })?;
+    super::rollups::dialog_changed(conn, Some(before), &after)?;
+    Ok(after)
 }
 
 /// Who wrote a message, for the dialog's counters.
@@ -238,6 +252,7 @@ pub fn record_message(
     }
     let update = super::dialog_counters::SetCounters::from_row(&next);
     crate::typed!(conn => update.execute(conn))?;
+    super::rollups::dialog_changed(conn, Some(row), &next)?;
     Ok(next)
 }
 

@@ -16,6 +16,7 @@ pub mod presence;
 pub mod queue;
 pub mod ratings;
 pub mod response_times;
+pub mod rollups;
 pub mod saved_replies;
 pub mod sessions;
 pub mod stats;

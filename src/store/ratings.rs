@@ -38,9 +38,11 @@ pub struct NewRatingRequest<'a> {
 }
 
 pub fn insert_request(conn: &mut DbConn, new: &NewRatingRequest<'_>) -> QueryResult<RatingRow> {
-    crate::typed!(conn => {
+    let row = crate::typed!(conn => {
         diesel::insert_into(ratings::table).values(new).returning(ratings::all_columns).get_result(conn)
-    })
+    })?;
+    super::rollups::rating_changed(conn, None, Some(&row))?;
+    Ok(row)
 }
 
 /// The dialog's newest rating request.
@@ -52,10 +54,15 @@ pub fn latest_for_dialog(conn: &mut DbConn, dialog_id: i64) -> QueryResult<Optio
 
 /// Removes the dialog's unanswered requests (the dialog reopened: its next close asks again).
 pub fn delete_unanswered(conn: &mut DbConn, dialog_id: i64) -> QueryResult<usize> {
-    crate::typed!(conn => {
+    let removed: Vec<RatingRow> = crate::typed!(conn => {
         diesel::delete(ratings::table.filter(ratings::dialog_id.eq(dialog_id)).filter(ratings::rated_at.is_null()))
-            .execute(conn)
-    })
+            .returning(ratings::all_columns)
+            .get_results(conn)
+    })?;
+    for row in &removed {
+        super::rollups::rating_changed(conn, Some(row), None)?;
+    }
+    Ok(removed.len())
 }
 
 /// Fills in the visitor's answer unless the request already has one; returns the row, or
@@ -67,13 +74,19 @@ pub fn answer(
     review: Option<&str>,
     now: i64,
 ) -> QueryResult<Option<RatingRow>> {
-    crate::typed!(conn => {
+    let after: Option<RatingRow> = crate::typed!(conn => {
         diesel::update(ratings::table.find(id).filter(ratings::rated_at.is_null()))
             .set((ratings::score.eq(score), ratings::review.eq(review), ratings::rated_at.eq(now)))
             .returning(ratings::all_columns)
             .get_result(conn)
             .optional()
-    })
+    })?;
+    if let Some(after) = &after {
+        // Only an unanswered request is answered: before, it had no score.
+        let before = RatingRow { score: None, review: None, rated_at: None, ..after.clone() };
+        super::rollups::rating_changed(conn, Some(&before), Some(after))?;
+    }
+    Ok(after)
 }
 
 /// Filters shared by rating analytics and the reviews list.

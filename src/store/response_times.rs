@@ -30,6 +30,8 @@ pub fn insert(
                 response_times::wait_ms.eq(wait.wait_ms),
             ))
             .execute(conn)
-            .map(|_| ())
-    })
+    })?;
+    let mut pending = crate::domain::rollups::Pending::default();
+    pending.add_wait(dialog, operator_id, wait, answered_at);
+    super::rollups::apply(conn, pending)
 }

@@ -30,6 +30,7 @@ mod realtime;
 mod saved_replies;
 mod security_headers;
 mod stats;
+mod stats_rollups;
 mod tags;
 mod visitors;
 mod webhook_receiver;

@@ -1,0 +1,367 @@
+//! Statistics roll-ups kept on write: what a dialog, an answered wait and a rating request add
+//! to the pre-aggregated rows, so that a year of statistics reads thousands of rows instead of
+//! a million dialogs. The store applies a [`Pending`] set of changes in the transaction of the
+//! change itself (once per batch on the group-commit writer).
+//!
+//! - Dialog counters per 15-minute UTC bucket (span 0: every zone offset is a multiple of 15
+//!   minutes, so local days and hours stay exact) for all chats and channels and each of them,
+//!   and per UTC day and assignee (span 1) for the per-operator figures.
+//! - Answered waits per UTC day as an exact histogram of whole seconds (rounded up), per chat
+//!   (SLA targets are per chat), for all channels and operators and each of them.
+//! - Rating requests per UTC day of the request by scale and score.
+//!
+//! Statistics over a period read whole UTC days from the day rows and compute the partial days
+//! at both ends from the source rows (at most two days, through the time indexes).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::domain::dialog_figures::AnsweredWait;
+use crate::domain::local_time::BUCKET_MS;
+use crate::store::dialogs::DialogRow;
+use crate::time::DAY_MS;
+
+/// 15-minute buckets, operator always [`ALL`].
+pub const SPAN_QUARTER: i32 = 0;
+/// UTC days, one row per assignee.
+pub const SPAN_DAY: i32 = 1;
+/// "Every chat" / "every operator" in a key.
+pub const ALL: i64 = 0;
+/// "Every channel" in a key.
+pub const ALL_CHANNELS: &str = "";
+/// The score of a rating request not answered yet.
+pub const NO_SCORE: i32 = -1;
+
+/// What dialogs add to one roll-up row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub started: i64,
+    pub unanswered: i64,
+    pub missed: i64,
+    pub replies: i64,
+    /// Started and not closed now.
+    pub active: i64,
+    /// Closed and still closed.
+    pub closed: i64,
+}
+
+impl Counters {
+    pub fn add(&mut self, other: &Counters, sign: i64) {
+        self.started += sign * other.started;
+        self.unanswered += sign * other.unanswered;
+        self.missed += sign * other.missed;
+        self.replies += sign * other.replies;
+        self.active += sign * other.active;
+        self.closed += sign * other.closed;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Counters::default()
+    }
+}
+
+/// The moments a dialog is counted at, with what it counts there (see `domain::stats`).
+pub fn contributions(row: &DialogRow) -> Vec<(i64, Counters)> {
+    let mut out = Vec::with_capacity(2);
+    let closed = row.status == "closed";
+    if let Some(started_at) = row.started_at {
+        let replied = row.operator_message_count > 0;
+        out.push((
+            started_at,
+            Counters {
+                started: 1,
+                unanswered: i64::from(!replied),
+                missed: i64::from(replied && crate::domain::dialog_figures::is_missed(row)),
+                replies: i64::from(row.operator_message_count),
+                active: i64::from(!closed),
+                closed: 0,
+            },
+        ));
+    }
+    if let (true, Some(closed_at)) = (closed, row.closed_at) {
+        out.push((closed_at, Counters { closed: 1, ..Counters::default() }));
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    pub workspace_id: i64,
+    pub span: i32,
+    pub chat_id: i64,
+    pub channel: String,
+    pub operator_id: i64,
+    pub bucket: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WaitKey {
+    pub workspace_id: i64,
+    pub chat_id: i64,
+    pub channel: String,
+    pub operator_id: i64,
+    pub day: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RatingKey {
+    pub workspace_id: i64,
+    pub chat_id: i64,
+    pub operator_id: i64,
+    pub day: i64,
+    pub scale: i32,
+    pub score: i32,
+}
+
+/// The rating request figures roll-ups need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingFacts {
+    pub workspace_id: i64,
+    pub chat_id: i64,
+    pub operator_id: Option<i64>,
+    pub requested_at: i64,
+    pub scale: i32,
+    pub score: Option<i32>,
+}
+
+/// Changes to apply to the roll-up rows.
+#[derive(Debug, Clone, Default)]
+pub struct Pending {
+    pub counters: HashMap<CounterKey, Counters>,
+    pub waits: HashMap<WaitKey, Histogram>,
+    pub ratings: HashMap<RatingKey, i64>,
+}
+
+fn with_all(value: i64) -> [i64; 2] {
+    [value, ALL]
+}
+
+/// Rows without an operator count only under "every operator".
+fn with_optional(value: Option<i64>) -> impl Iterator<Item = i64> {
+    value.into_iter().chain(std::iter::once(ALL))
+}
+
+impl Pending {
+    pub fn is_empty(&self) -> bool {
+        self.counters.is_empty() && self.waits.is_empty() && self.ratings.is_empty()
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) what a dialog row counts.
+    pub fn add_dialog(&mut self, row: &DialogRow, sign: i64) {
+        for (at, counters) in contributions(row) {
+            for chat_id in with_all(row.chat_id) {
+                for channel in [row.channel.as_str(), ALL_CHANNELS] {
+                    let mut key = CounterKey {
+                        workspace_id: row.workspace_id,
+                        span: SPAN_QUARTER,
+                        chat_id,
+                        channel: channel.to_string(),
+                        operator_id: ALL,
+                        bucket: at.div_euclid(BUCKET_MS),
+                    };
+                    self.counters.entry(key.clone()).or_default().add(&counters, sign);
+                    if let Some(operator_id) = row.assignee_id {
+                        key.span = SPAN_DAY;
+                        key.operator_id = operator_id;
+                        key.bucket = at.div_euclid(DAY_MS);
+                        self.counters.entry(key).or_default().add(&counters, sign);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The change from `before` to `after` of one dialog.
+    pub fn dialog_changed(&mut self, before: Option<&DialogRow>, after: &DialogRow) {
+        if let Some(before) = before {
+            self.add_dialog(before, -1);
+        }
+        self.add_dialog(after, 1);
+        self.counters.retain(|_, c| !c.is_zero());
+    }
+
+    /// An operator reply ended a wait.
+    pub fn add_wait(&mut self, dialog: &DialogRow, operator_id: Option<i64>, wait: AnsweredWait, answered_at: i64) {
+        self.add_wait_of(dialog.workspace_id, dialog.chat_id, &dialog.channel, operator_id, wait, answered_at);
+    }
+
+    pub fn add_wait_of(
+        &mut self,
+        workspace_id: i64,
+        chat_id: i64,
+        channel: &str,
+        operator_id: Option<i64>,
+        wait: AnsweredWait,
+        answered_at: i64,
+    ) {
+        let secs = wait_secs(wait.wait_ms);
+        for channel in [channel, ALL_CHANNELS] {
+            for op in with_optional(operator_id) {
+                let key = WaitKey {
+                    workspace_id,
+                    chat_id,
+                    channel: channel.to_string(),
+                    operator_id: op,
+                    day: answered_at.div_euclid(DAY_MS),
+                };
+                self.waits.entry(key).or_default().add(wait.first, secs, 1, wait.wait_ms);
+            }
+        }
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) a rating request.
+    pub fn add_rating(&mut self, r: &RatingFacts, sign: i64) {
+        for chat_id in with_all(r.chat_id) {
+            for operator_id in with_optional(r.operator_id) {
+                let key = RatingKey {
+                    workspace_id: r.workspace_id,
+                    chat_id,
+                    operator_id,
+                    day: r.requested_at.div_euclid(DAY_MS),
+                    scale: r.scale,
+                    score: r.score.unwrap_or(NO_SCORE),
+                };
+                *self.ratings.entry(key).or_default() += sign;
+            }
+        }
+        self.ratings.retain(|_, n| *n != 0);
+    }
+
+    /// Takes in `other`'s changes.
+    pub fn merge(&mut self, other: Pending) {
+        for (key, c) in other.counters {
+            self.counters.entry(key).or_default().add(&c, 1);
+        }
+        self.counters.retain(|_, c| !c.is_zero());
+        for (key, h) in other.waits {
+            self.waits.entry(key).or_default().merge(&h);
+        }
+        for (key, n) in other.ratings {
+            *self.ratings.entry(key).or_default() += n;
+        }
+        self.ratings.retain(|_, n| *n != 0);
+    }
+}
+
+/// A wait in whole seconds, rounded up (as the statistics report it).
+pub fn wait_secs(wait_ms: i64) -> i64 {
+    (wait_ms + 999).div_euclid(1000)
+}
+
+/// Exact histogram of answered waits: `(first response, whole seconds) -> (count, total ms)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Histogram(pub BTreeMap<(bool, i64), (i64, i64)>);
+
+impl Histogram {
+    pub fn add(&mut self, first: bool, secs: i64, n: i64, total_ms: i64) {
+        let e = self.0.entry((first, secs.max(0))).or_default();
+        e.0 += n;
+        e.1 += total_ms;
+    }
+
+    pub fn merge(&mut self, other: &Histogram) {
+        for (&(first, secs), &(n, ms)) in &other.0 {
+            self.add(first, secs, n, ms);
+        }
+    }
+
+    /// Entries as LEB128 varints: `secs * 2 + first`, count, total ms; a day of one chat is a
+    /// few kilobytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() * 6);
+        for (&(first, secs), &(n, ms)) in &self.0 {
+            put_varint(&mut out, (secs as u64) << 1 | u64::from(first));
+            put_varint(&mut out, n.max(0) as u64);
+            put_varint(&mut out, ms.max(0) as u64);
+        }
+        out
+    }
+
+    /// Calls `f(first, secs, count, total_ms)` for each entry of an encoded histogram; stops at
+    /// a truncated entry.
+    pub fn each_encoded(bytes: &[u8], mut f: impl FnMut(bool, i64, i64, i64)) {
+        let mut at = 0;
+        while at < bytes.len() {
+            let (Some(key), Some(n), Some(ms)) =
+                (get_varint(bytes, &mut at), get_varint(bytes, &mut at), get_varint(bytes, &mut at))
+            else {
+                return;
+            };
+            f(key & 1 == 1, (key >> 1) as i64, n as i64, ms as i64);
+        }
+    }
+
+    pub fn decode(bytes: &[u8]) -> Self {
+        let mut h = Histogram::default();
+        Self::each_encoded(bytes, |first, secs, n, ms| h.add(first, secs, n, ms));
+        h
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A period `[from, to)` (ms) as whole UTC days read from day rows and the partial days at
+/// its ends, read from the source rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// `[first, end)` day numbers, if any whole day lies inside.
+    pub days: Option<(i64, i64)>,
+    pub edges: Vec<(i64, i64)>,
+}
+
+pub fn split(from: i64, to: i64) -> Split {
+    let first = from.div_euclid(DAY_MS) + i64::from(from.rem_euclid(DAY_MS) != 0);
+    let end = to.div_euclid(DAY_MS);
+    if first >= end {
+        return Split { days: None, edges: if from < to { vec![(from, to)] } else { Vec::new() } };
+    }
+    let edges = [(from, first * DAY_MS), (end * DAY_MS, to)].into_iter().filter(|(a, b)| a < b).collect();
+    Split { days: Some((first, end)), edges }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_split_into_whole_days_and_edges() {
+        let h = 3_600_000;
+        assert_eq!(split(0, 2 * DAY_MS), Split { days: Some((0, 2)), edges: vec![] });
+        assert_eq!(
+            split(DAY_MS - 5 * h, 3 * DAY_MS + h),
+            Split { days: Some((1, 3)), edges: vec![(DAY_MS - 5 * h, DAY_MS), (3 * DAY_MS, 3 * DAY_MS + h)] }
+        );
+        assert_eq!(split(h, DAY_MS + h), Split { days: None, edges: vec![(h, DAY_MS + h)] });
+    }
+
+    #[test]
+    fn histograms_survive_encoding() {
+        let mut h = Histogram::default();
+        h.add(true, 45, 1, 44_500);
+        h.add(false, 300, 2, 599_000);
+        h.add(false, 1 << 40, 1, i64::MAX / 4);
+        h.add(true, 45, 1, 45_000);
+        assert_eq!(Histogram::decode(&h.encode()), h);
+        assert_eq!(h.0[&(true, 45)], (2, 89_500));
+        assert_eq!(wait_secs(44_001), 45);
+        assert_eq!(wait_secs(0), 0);
+    }
+}

@@ -1,0 +1,191 @@
+//! The statistics roll-ups kept on write answer exactly what a computation over the dialogs
+//! themselves answers, on a random-ish history plus live changes (replies, reads, closes,
+//! reopens, reassignment), for several periods, zones and filters.
+
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
+use livedesk::db::{DatabaseUrl, Db};
+use livedesk::domain::ratings::summarize;
+use livedesk::domain::stats::{self, Filters, Period};
+use livedesk::seed::{SyntheticDialog, Turn, insert_dialogs};
+use livedesk::store::ratings::{RatingFilter, counts};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp};
+
+const CHANNELS: [&str; 3] = ["web", "telegram", "email"];
+
+fn history(chats: &[i64], visitors: &[i64], operators: &[i64], tag: i64) -> Vec<SyntheticDialog> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let start =
+        NaiveDate::from_ymd_opt(2026, 3, 20).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+    (0..160)
+        .map(|_| {
+            // Any minute of 16 days around the European change to summer time.
+            let t0 = start + rng.random_range(0..16 * 24 * 60) * 60_000 + rng.random_range(0..60_000);
+            let assignee = rng.random_bool(0.85).then(|| operators[rng.random_range(0..operators.len())]);
+            let mut turns = vec![(t0, Turn::Visitor("Question".into()))];
+            let mut t = t0;
+            for _ in 0..rng.random_range(0..4) {
+                t += rng.random_range(1_000..900_000);
+                let turn = match (assignee, rng.random_bool(0.6)) {
+                    (Some(op), true) => Turn::Operator(op, "Reply".into()),
+                    _ => Turn::Visitor("More".into()),
+                };
+                turns.push((t, turn));
+            }
+            let closed = rng.random_bool(0.6);
+            SyntheticDialog {
+                chat_id: chats[rng.random_range(0..chats.len())],
+                visitor_id: visitors[rng.random_range(0..visitors.len())],
+                channel: CHANNELS[rng.random_range(0..CHANNELS.len())],
+                assignee_id: assignee,
+                turns,
+                visitor_read_all: rng.random_bool(0.5),
+                closed_at: closed.then(|| t + rng.random_range(0..7_200_000)),
+                tag_ids: if rng.random_bool(0.3) { vec![tag] } else { Vec::new() },
+                rating: (closed && rng.random_bool(0.5)).then(|| (5, rng.random_range(1..=5), None)),
+                rating_requested: closed,
+            }
+        })
+        .collect()
+}
+
+async fn live_changes(app: &TestApp, owner: &Session, ops: &[Session], public_key: &str) {
+    for i in 0..4 {
+        let visitor = app.start_visitor(public_key).await;
+        let dialog = app.visitor_writes_dialog(&visitor, "Hello").await;
+        let op = &ops[i % ops.len()];
+        app.reply(op, dialog, "Hi").await;
+        app.visitor_writes(&visitor, "One more thing").await;
+        if i % 2 == 0 {
+            app.reply(op, dialog, "Sure").await;
+            app.visitor_post(&visitor, &format!("/api/v1/widget/dialogs/{dialog}/read"), json!({})).await.expect(200);
+        }
+        if i >= 1 {
+            app.post(&format!("/api/v1/dialogs/{dialog}/close"), &op.token, json!({})).await.expect(200);
+        }
+        if i == 2 {
+            app.post(&format!("/api/v1/dialogs/{dialog}/reopen"), &owner.token, json!({})).await.expect(200);
+            let other = ops[(i + 1) % ops.len()].operator_id;
+            app.post(&format!("/api/v1/dialogs/{dialog}/assign"), &owner.token, json!({"assignee_id": other}))
+                .await
+                .expect(200);
+        }
+    }
+}
+
+/// Field by field (and day by day), so a difference names itself.
+fn assert_same(served: &Value, direct: &Value, what: &str) {
+    let (Some(served), Some(direct)) = (served.as_object(), direct.as_object()) else { panic!("{what}: not objects") };
+    assert_eq!(served.keys().collect::<Vec<_>>(), direct.keys().collect::<Vec<_>>(), "{what}");
+    for (key, value) in served {
+        match (value.as_array(), direct[key].as_array()) {
+            (Some(a), Some(b)) => {
+                assert_eq!(a.len(), b.len(), "{what}: {key}");
+                for (x, y) in a.iter().zip(b) {
+                    assert!(same(x, y), "{what}: {key}: {x} != {y}");
+                }
+            }
+            _ => assert!(same(value, &direct[key]), "{what}: {key}: {value} != {}", direct[key]),
+        }
+    }
+}
+
+/// Equal, floats up to the last digit JSON parsing may round differently.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| same(v, &y[k])),
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-12 * x.abs().max(1.0)
+        }
+        _ => a == b,
+    }
+}
+
+fn query(from: NaiveDate, to: NaiveDate, tz: &str, chat: Option<i64>, channel: Option<&str>) -> String {
+    let mut q = format!("from={from}&to={to}&tz={tz}");
+    if let Some(chat) = chat {
+        q += &format!("&chat_id={chat}");
+    }
+    if let Some(channel) = channel {
+        q += &format!("&channel={channel}");
+    }
+    q
+}
+
+#[tokio::test]
+async fn rollups_agree_with_the_dialogs() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let mut ops = Vec::new();
+    for email in ["ann@acme.test", "ben@acme.test", "cid@acme.test"] {
+        ops.push(app.add_operator(&owner, email, "operator").await);
+    }
+    let chat_a = app.create_chat(&owner, "A", Value::Null).await;
+    let chat_b = app.create_chat(&owner, "B", json!({"sla_first_response_secs": 300})).await;
+    let mut visitors = Vec::new();
+    for i in 0..8 {
+        let chat = if i % 2 == 0 { &chat_a } else { &chat_b };
+        visitors.push(app.start_visitor(&chat.public_key).await.id);
+    }
+    let tag = app.post("/api/v1/tags", &owner.token, json!({"name": "vip"})).await.body["id"].as_i64().unwrap();
+    let op_ids: Vec<i64> = ops.iter().map(|o| o.operator_id).collect();
+    let dialogs = history(&[chat_a.id, chat_b.id], &visitors, &op_ids, tag);
+    let db = Db::connect(&DatabaseUrl::parse(&app.db.url).unwrap(), 1).unwrap();
+    let mut conn = db.get_blocking().unwrap();
+    insert_dialogs(&mut conn, owner.workspace_id, &dialogs[..80]).unwrap();
+    live_changes(&app, &owner, &ops, &chat_a.public_key).await;
+    insert_dialogs(&mut conn, owner.workspace_id, &dialogs[80..]).unwrap();
+
+    let today = Utc::now().date_naive();
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let periods = [
+        (day(3, 1), today, "UTC"),
+        (day(3, 28), day(3, 30), "Europe/Berlin"),
+        (day(3, 21), day(4, 2), "Asia/Kolkata"),
+        (day(3, 25), day(3, 25), "America/New_York"),
+        (today, today, "Asia/Kathmandu"),
+    ];
+    let filters = [(None, None), (Some(chat_a.id), None), (None, Some("telegram")), (Some(chat_b.id), Some("web"))];
+    let ws = owner.workspace_id;
+    let mut compared = 0;
+    for (from, to, tz) in periods {
+        let zone: Tz = tz.parse().unwrap();
+        let period = Period::new(from, to, zone).unwrap();
+        for (chat, channel) in filters {
+            let q = query(from, to, tz, chat, channel);
+            let f = Filters { chat_id: chat, operator_id: None, channel, tag_ids: Vec::new() };
+
+            let served = app.get(&format!("/api/v1/stats/dialogs?{q}"), &owner.token).await;
+            served.expect(200);
+            let direct = stats::compute_dialog_stats_direct(&mut conn, ws, &period, &f).unwrap();
+            assert_same(&served.body, &serde_json::to_value(&direct).unwrap(), &format!("dialogs {q}"));
+
+            let served = app.get(&format!("/api/v1/stats/operators?{q}"), &owner.token).await;
+            served.expect(200);
+            let direct = stats::compute_operator_stats_direct(&mut conn, ws, &period, &f).unwrap();
+            assert_same(&served.body, &serde_json::to_value(&direct).unwrap(), &format!("operators {q}"));
+
+            if channel.is_none() {
+                let served = app.get(&format!("/api/v1/ratings?{q}"), &owner.token).await;
+                served.expect(200);
+                let (start, end) = period.bounds();
+                let filter = RatingFilter { from: Some(start), to: Some(end), chat_id: chat, ..Default::default() };
+                let direct = summarize(&counts(&mut conn, ws, &filter).unwrap());
+                assert_same(&served.body, &serde_json::to_value(&direct).unwrap(), &format!("ratings {q}"));
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, periods.len() * filters.len());
+    // The comparison is not vacuous: the long period holds the history.
+    let all =
+        app.get(&format!("/api/v1/stats/dialogs?{}", query(day(3, 1), today, "UTC", None, None)), &owner.token).await;
+    assert!(all.body["started"].as_i64().unwrap() >= 160);
+    assert!(all.body["closed"].as_i64().unwrap() > 50);
+    assert!(all.body["response"]["count"].as_i64().unwrap() > 50);
+}
