@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimiter, RedisCounter};
 use crate::realtime::{Realtime, retention};
 use crate::state::AppState;
-use crate::{api, db, jobs};
+use crate::{api, db};
 
 /// Connects to the database, applies pending migrations and loads the signing key.
 pub async fn build_state(config: Config) -> Result<AppState, String> {
