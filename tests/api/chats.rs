@@ -31,6 +31,8 @@ fn default_settings() -> Value {
         "sla_next_response_secs": 120,
         "reopen_timeout_secs": 3600,
         "operator_idle_secs": 0,
+        "auto_close_secs": 0,
+        "assignment": "manual",
         "queue": {
             "max_wait_secs": 600,
             "notify_interval_mins": 2,
