@@ -75,11 +75,23 @@ pub async fn run(state: AppState) {
 }
 
 async fn pass(state: &AppState) -> Result<(), crate::error::ApiError> {
-    let candidates = state.db.run(|conn| Ok(webhooks::runnable(conn, now_ms(), PASS_LIMIT)?)).await?;
+    let candidates = state
+        .db
+        .run(|conn| {
+            let now = now_ms();
+            let mut busy = Vec::new();
+            for webhook in webhooks::runnable(conn, now, PASS_LIMIT)? {
+                if webhooks::has_work(conn, &webhook, now)? {
+                    busy.push(webhook.id);
+                }
+            }
+            Ok(busy)
+        })
+        .await?;
     futures_util::stream::iter(candidates)
-        .for_each_concurrent(CONCURRENCY, |webhook| async move {
-            if let Err(e) = work(state, webhook.id).await {
-                tracing::warn!(webhook_id = webhook.id, error = %e, "webhook delivery step failed");
+        .for_each_concurrent(CONCURRENCY, |webhook_id| async move {
+            if let Err(e) = work(state, webhook_id).await {
+                tracing::warn!(webhook_id, error = %e, "webhook delivery step failed");
             }
         })
         .await;
