@@ -98,9 +98,11 @@ async fn pass(state: &AppState) -> Result<(), crate::error::ApiError> {
     Ok(())
 }
 
-/// How long a lease lasts: longer than any one request, so it only runs out when its node died.
+/// How long a lease lasts. It is renewed before each request and outlasts one request plus
+/// recording its outcome, so it runs out only when its node died; a restarted node (a new id)
+/// waits that long for the subscriptions the old one held in the middle of a send.
 fn lease_ms(settings: &WebhookSettings) -> i64 {
-    (settings.timeout_secs as i64 * 2 + 30) * 1000
+    (settings.timeout_secs as i64 + 15) * 1000
 }
 
 /// Under the subscription's lease: queue new events, then send what is due, oldest first,
