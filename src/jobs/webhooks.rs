@@ -75,20 +75,34 @@ pub async fn run(state: AppState) {
 }
 
 async fn pass(state: &AppState) -> Result<(), crate::error::ApiError> {
-    let candidates = state.db.run(|conn| Ok(webhooks::runnable(conn, now_ms(), PASS_LIMIT)?)).await?;
+    let candidates = state
+        .db
+        .run(|conn| {
+            let now = now_ms();
+            let mut busy = Vec::new();
+            for webhook in webhooks::runnable(conn, now, PASS_LIMIT)? {
+                if webhooks::has_work(conn, &webhook, now)? {
+                    busy.push(webhook.id);
+                }
+            }
+            Ok(busy)
+        })
+        .await?;
     futures_util::stream::iter(candidates)
-        .for_each_concurrent(CONCURRENCY, |webhook| async move {
-            if let Err(e) = work(state, webhook.id).await {
-                tracing::warn!(webhook_id = webhook.id, error = %e, "webhook delivery step failed");
+        .for_each_concurrent(CONCURRENCY, |webhook_id| async move {
+            if let Err(e) = work(state, webhook_id).await {
+                tracing::warn!(webhook_id, error = %e, "webhook delivery step failed");
             }
         })
         .await;
     Ok(())
 }
 
-/// How long a lease lasts: longer than any one request, so it only runs out when its node died.
+/// How long a lease lasts. It is renewed before each request and outlasts one request plus
+/// recording its outcome, so it runs out only when its node died; a restarted node (a new id)
+/// waits that long for the subscriptions the old one held in the middle of a send.
 fn lease_ms(settings: &WebhookSettings) -> i64 {
-    (settings.timeout_secs as i64 * 2 + 30) * 1000
+    (settings.timeout_secs as i64 + 15) * 1000
 }
 
 /// Under the subscription's lease: queue new events, then send what is due, oldest first,

@@ -167,6 +167,22 @@ pub fn runnable(conn: &mut DbConn, now: i64, limit: i64) -> QueryResult<Vec<Webh
         .load(conn)
 }
 
+/// Whether the subscription has anything to do: events after its position, or a delivery due.
+/// Read-only, so idle subscriptions cost no write transaction per pass.
+pub fn has_work(conn: &mut DbConn, webhook: &WebhookRow, now: i64) -> QueryResult<bool> {
+    if super::events::head(conn, webhook.workspace_id)? > webhook.log_position {
+        return Ok(true);
+    }
+    let due = webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(webhook.id))
+        .filter(webhook_deliveries::status.eq(STATUS_PENDING))
+        .order(webhook_deliveries::id.asc())
+        .select(webhook_deliveries::next_attempt_at)
+        .first::<i64>(conn)
+        .optional()?;
+    Ok(due.is_some_and(|at| at <= now))
+}
+
 /// Takes the subscription's lease for `owner` unless another node holds a live one.
 pub fn claim(conn: &mut DbConn, id: i64, owner: &str, now: i64, until: i64) -> QueryResult<bool> {
     let taken = diesel::update(
