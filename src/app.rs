@@ -44,21 +44,12 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         None => RateLimiter::in_memory(),
     };
     let node_id = uuid::Uuid::new_v4().simple().to_string();
-    let realtime = Realtime::start(&config, &db, &node_id)?;
+    let metrics = Metrics::new();
+    let realtime = Realtime::start(&config, &db, &node_id, &metrics)?;
     let webhooks = WebhookJobs::new(&config.webhooks)?;
     let wake = webhooks.clone();
     db.add_commit_listener(move |_| wake.wake());
-    let state = AppState {
-        config: Arc::new(config),
-        db,
-        jwt,
-        writer,
-        limiter,
-        metrics: Metrics::new(),
-        realtime,
-        node_id,
-        webhooks,
-    };
+    let state = AppState { config: Arc::new(config), db, jwt, writer, limiter, metrics, realtime, node_id, webhooks };
     tokio::spawn(presence::maintain(state.clone()));
     tokio::spawn(retention::run(state.clone()));
     tokio::spawn(jobs::webhooks::run(state.clone()));

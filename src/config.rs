@@ -284,6 +284,33 @@ impl ConfigError {
     }
 }
 
+const HTTP_SCHEMES: &[&str] = &["http://", "https://"];
+
+fn has_scheme(value: &str, schemes: &[&str]) -> bool {
+    schemes.iter().any(|scheme| value.starts_with(scheme))
+}
+
+/// A secret, when set, must be long enough not to be guessed.
+fn check_min_length(setting: &'static str, value: &Option<String>, min: usize) -> Result<(), ConfigError> {
+    match value {
+        Some(secret) if secret.len() < min => {
+            Err(ConfigError::new(setting, format!("must be at least {min} characters long")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A URL, when set, must start with one of `schemes`. The message leaves the URL out: it may
+/// carry a password.
+fn check_scheme(setting: &'static str, value: &Option<String>, schemes: &[&str]) -> Result<(), ConfigError> {
+    match value {
+        Some(url) if !has_scheme(url, schemes) => {
+            Err(ConfigError::new(setting, format!("must start with {}", schemes.join(" or "))))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Config {
     /// The database URL in effect: the configured one or the default SQLite file.
     pub fn database_url(&self) -> String {
@@ -316,28 +343,19 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         crate::db::DatabaseUrl::parse(&self.database_url())
             .map_err(|reason| ConfigError::new("DATABASE_URL", reason))?;
-        if let Some(secret) = &self.jwt_secret
-            && secret.len() < 32
-        {
-            return Err(ConfigError::new("LIVEDESK_JWT_SECRET", "must be at least 32 characters long"));
-        }
+        check_min_length("LIVEDESK_JWT_SECRET", &self.jwt_secret, 32)?;
+        check_min_length("LIVEDESK_METRICS_TOKEN", &self.metrics_token, 16)?;
         for origin in &self.cors_origins {
             let origin = origin.trim();
-            if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+            if origin != "*" && !has_scheme(origin, HTTP_SCHEMES) {
                 return Err(ConfigError::new(
                     "LIVEDESK_CORS_ORIGINS",
                     format!("'{origin}' is not an origin like https://app.example.com"),
                 ));
             }
         }
-        if let Some(url) = &self.public_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(ConfigError::new(
-                "LIVEDESK_PUBLIC_URL",
-                format!("'{url}' must start with http:// or https://"),
-            ));
-        }
+        check_scheme("LIVEDESK_PUBLIC_URL", &self.public_url, HTTP_SCHEMES)?;
+        check_scheme("REDIS_URL", &self.redis_url, &["redis://", "rediss://"])?;
         for (setting, value) in [
             ("LIVEDESK_DIALOG_LINK_TEMPLATE", &self.dialog_link_template),
             ("LIVEDESK_WIDGET_SCRIPT_URL", &self.widget_script_url),
@@ -347,16 +365,6 @@ impl Config {
             {
                 return Err(ConfigError::new(setting, format!("'{url}' must be an http:// or https:// URL")));
             }
-        }
-        if let Some(url) = &self.redis_url
-            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
-        {
-            return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
-        }
-        if let Some(token) = &self.metrics_token
-            && token.len() < 16
-        {
-            return Err(ConfigError::new("LIVEDESK_METRICS_TOKEN", "must be at least 16 characters long"));
         }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| ConfigError::new("RUST_LOG", e.to_string()))?;

@@ -10,6 +10,7 @@ use prometheus::{
 
 use crate::db::Db;
 use crate::db::group_commit::GroupCommit;
+use crate::realtime::hub::Hub;
 
 /// Request latency buckets, seconds: from a cached read to a slow export.
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -31,6 +32,7 @@ struct Inner {
     db_pool_idle: IntGauge,
     db_pool_max: IntGauge,
     writer_queue: IntGauge,
+    socket_queue: IntGauge,
     writer_batches: IntCounter,
     writer_jobs: IntCounter,
 }
@@ -79,7 +81,7 @@ impl Metrics {
             ),
             events_published: counter_vec(
                 "events_published_total",
-                "Events published to subscribers by kind",
+                "Logged events handed to this node's sockets, by event type",
                 &["kind"],
             ),
             webhook_deliveries: counter_vec(
@@ -105,6 +107,7 @@ impl Metrics {
             db_pool_idle: gauge("db_pool_idle_connections", "Idle database connections"),
             db_pool_max: gauge("db_pool_max_connections", "Configured database pool size"),
             writer_queue: gauge("writer_queue_length", "Writes waiting for the group-commit writer"),
+            socket_queue: gauge("socket_queue_length", "Frames waiting in the outbound queues of open sockets"),
             writer_batches: counter("writer_batches_total", "Transactions committed by the group-commit writer"),
             writer_jobs: counter("writer_jobs_total", "Writes run by the group-commit writer"),
             registry: r,
@@ -126,7 +129,7 @@ impl Metrics {
         self.0.sockets_open.with_label_values(&[kind]).dec();
     }
 
-    /// `count` events of `kind` were handed to subscribers.
+    /// `count` events of type `kind` were handed to this node's sockets.
     pub fn record_events_published(&self, kind: &str, count: u64) {
         self.0.events_published.with_label_values(&[kind]).inc_by(count);
     }
@@ -145,14 +148,15 @@ impl Metrics {
         self.0.rate_limited.with_label_values(&[limit]).inc();
     }
 
-    /// The text exposition format, with pool and writer figures read now.
-    pub fn render(&self, db: &Db, writer: &GroupCommit) -> String {
+    /// The text exposition format, with pool, writer and socket queue figures read now.
+    pub fn render(&self, db: &Db, writer: &GroupCommit, hub: &Hub) -> String {
         let inner = &self.0;
         let pool = db.pool_state();
         inner.db_pool_connections.set(i64::from(pool.connections));
         inner.db_pool_idle.set(i64::from(pool.idle_connections));
         inner.db_pool_max.set(i64::from(db.pool_size()));
         inner.writer_queue.set(writer.queue_len() as i64);
+        inner.socket_queue.set(hub.queued_frames() as i64);
         // The writer keeps its own totals; move the counters up to them.
         let stats = writer.stats();
         let batches = stats.batches.load(std::sync::atomic::Ordering::Relaxed);

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Auth;
-use crate::auth::extract::{authenticate, bearer_token};
-use crate::auth::visitor::{VisitorAuth, authenticate_visitor};
+use crate::auth::extract::bearer_token;
+use crate::auth::visitor::VisitorAuth;
 use crate::domain::notifications::{self, ChatNotificationSettings, NotificationSettings};
 use crate::domain::presence::{self, PresenceStatus, PresenceView};
 use crate::error::{ApiError, ApiResult};
@@ -67,10 +67,8 @@ pub async fn operator_socket(
     state: web::Data<AppState>,
     params: web::Query<SocketParams>,
 ) -> ApiResult<HttpResponse> {
-    let token = socket_token(&req, &params)?;
-    let principal = authenticate(&state, &token).await?;
-    let expires_at = state.jwt.verify(&token).ok().map(|c| c.exp);
-    upgrade(&req, body, state, Peer::Operator { principal, token, expires_at }, params.since)
+    let peer = Peer::operator(&state, socket_token(&req, &params)?).await?;
+    upgrade(&req, body, state, peer, params.since)
 }
 
 /// The visitor socket, with the visitor token as a Bearer header or `?access_token=`.
@@ -83,9 +81,8 @@ pub async fn visitor_socket(
     state: web::Data<AppState>,
     params: web::Query<SocketParams>,
 ) -> ApiResult<HttpResponse> {
-    let token = socket_token(&req, &params)?;
-    let visitor = authenticate_visitor(&state, &token).await?;
-    upgrade(&req, body, state, Peer::Visitor { visitor, token }, params.since)
+    let peer = Peer::visitor(&state, socket_token(&req, &params)?).await?;
+    upgrade(&req, body, state, peer, params.since)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -39,6 +39,6 @@ pub async fn endpoint(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
         return Err(ApiError::unauthorized("invalid_token", "the metrics token is not valid"));
     }
-    let body = state.metrics.render(&state.db, &state.writer);
+    let body = state.metrics.render(&state.db, &state.writer, &state.realtime.hub);
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))
 }

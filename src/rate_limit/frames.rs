@@ -1,7 +1,7 @@
 //! A limit on frames one socket connection may send: a token bucket held by the connection
 //! itself (a connection lives on one node, so there is nothing to share across nodes).
-//! The socket code calls [`FrameLimiter::allow`] for each incoming frame and closes the
-//! connection with close code 1008 (policy violation) when it answers `false`.
+//! The socket calls [`FrameLimiter::allow`] for each incoming frame and answers a refused one
+//! with a `rate_limited` error frame; too many refusals in a row close it (4029).
 
 use std::time::Instant;
 

@@ -15,6 +15,7 @@ use super::broker::Signal;
 use super::protocol::Typing;
 use crate::auth::Role;
 use crate::db::Db;
+use crate::metrics::Metrics;
 use crate::store::events::{self, EventRow};
 
 /// Events read from the log per query.
@@ -120,6 +121,7 @@ impl WeakHub {
 
 struct HubInner {
     db: Db,
+    metrics: Metrics,
     feeds: Mutex<HashMap<i64, Arc<Feed>>>,
     next_id: AtomicU64,
     queue_capacity: usize,
@@ -128,10 +130,11 @@ struct HubInner {
 }
 
 impl Hub {
-    pub fn new(db: Db, queue_capacity: usize) -> Self {
+    pub fn new(db: Db, queue_capacity: usize, metrics: Metrics) -> Self {
         Self {
             inner: Arc::new(HubInner {
                 db,
+                metrics,
                 feeds: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
                 queue_capacity,
@@ -221,6 +224,15 @@ impl Hub {
         feeds.values().map(|f| f.subscribers.lock().map(|g| g.1.len()).unwrap_or(0)).sum()
     }
 
+    /// Frames waiting in the outbound queues of this node's sockets.
+    pub fn queued_frames(&self) -> usize {
+        let feeds = self.inner.feeds.lock().expect("hub lock");
+        let queued = |f: &Arc<Feed>| {
+            f.subscribers.lock().map(|g| g.1.iter().map(|s| s.tx.max_capacity() - s.tx.capacity()).sum()).unwrap_or(0)
+        };
+        feeds.values().map(queued).sum()
+    }
+
     async fn run_feed(self, feed: Arc<Feed>) {
         let mut idle_since: Option<tokio::time::Instant> = None;
         loop {
@@ -266,6 +278,7 @@ impl Hub {
                 guard.0 = event.position;
                 drop(guard);
                 feed.fan_out(|s| s.viewer.may_see(&event).then(|| Outbound::Event(event.clone())));
+                self.inner.metrics.record_events_published(&event.event_type, 1);
             }
             if !full {
                 return Ok(());

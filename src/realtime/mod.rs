@@ -16,6 +16,7 @@ use hub::Hub;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::metrics::Metrics;
 
 /// How often feeds re-read the log when several nodes share the database, in case a signal
 /// from another node was lost.
@@ -30,8 +31,8 @@ pub struct Realtime {
 impl Realtime {
     /// Builds the hub and the broker (Redis when configured) and makes every commit wake the
     /// feeds. Must run inside the Tokio runtime.
-    pub fn start(config: &Config, db: &Db, node_id: &str) -> Result<Self, String> {
-        let hub = Hub::new(db.clone(), config.ws_queue_capacity as usize);
+    pub fn start(config: &Config, db: &Db, node_id: &str, metrics: &Metrics) -> Result<Self, String> {
+        let hub = Hub::new(db.clone(), config.ws_queue_capacity as usize, metrics.clone());
         let broker = match &config.redis_url {
             Some(url) => {
                 hub.set_poll_interval(SHARED_POLL_INTERVAL);

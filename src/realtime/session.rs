@@ -20,18 +20,19 @@ use crate::domain::messages::{self, OperatorMessageInput, OperatorMessageKind, V
 use crate::domain::notifications::{self, OperatorPreferences};
 use crate::domain::{dialogs, presence};
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::model::message::{AuthorType, MessageKind};
+use crate::rate_limit::FrameLimiter;
 use crate::state::AppState;
 use crate::store::events::{self, EventRow};
 use crate::time::to_datetime;
 
 /// A sender may announce typing in one dialog at most this often.
 const TYPING_INTERVAL: Duration = Duration::from_secs(2);
-/// Frames a client may send per second on average, and in a burst.
-const FRAMES_PER_SEC: f64 = 20.0;
-const FRAME_BURST: f64 = 40.0;
 /// Rejected frames in a row before the socket is closed.
 const MAX_REJECTED: u32 = 50;
+/// The `limit` label of refused frames in the metrics.
+const SOCKET_FRAMES_LIMIT: &str = "socket_frames";
 /// A client that takes longer than this to accept one frame is too slow.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -43,10 +44,31 @@ pub enum Peer {
 }
 
 impl Peer {
+    /// An operator authenticated by an access token or API key.
+    pub async fn operator(state: &AppState, token: String) -> Result<Self, ApiError> {
+        let principal = authenticate(state, &token).await?;
+        let expires_at = state.jwt.verify(&token).ok().map(|c| c.exp);
+        Ok(Peer::Operator { principal, token, expires_at })
+    }
+
+    /// A visitor authenticated by a visitor token.
+    pub async fn visitor(state: &AppState, token: String) -> Result<Self, ApiError> {
+        let visitor = authenticate_visitor(state, &token).await?;
+        Ok(Peer::Visitor { visitor, token })
+    }
+
     fn workspace_id(&self) -> i64 {
         match self {
             Peer::Operator { principal, .. } => principal.workspace_id,
             Peer::Visitor { visitor, .. } => visitor.workspace_id,
+        }
+    }
+
+    /// The `kind` label of the socket in the metrics.
+    fn kind(&self) -> &'static str {
+        match self {
+            Peer::Operator { .. } => "operator",
+            Peer::Visitor { .. } => "visitor",
         }
     }
 
@@ -71,13 +93,33 @@ struct Socket {
     last: i64,
     prefs: OperatorPreferences,
     typing_sent: HashMap<i64, Instant>,
-    tokens: f64,
-    refilled: Instant,
+    /// `None` when socket frames are not limited.
+    frames: Option<FrameLimiter>,
     rejected: u32,
+}
+
+/// Counts the socket as open in the metrics for as long as it lives.
+struct OpenSocket {
+    metrics: Metrics,
+    kind: &'static str,
+}
+
+impl OpenSocket {
+    fn new(metrics: &Metrics, kind: &'static str) -> Self {
+        metrics.socket_opened(kind);
+        Self { metrics: metrics.clone(), kind }
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.metrics.socket_closed(self.kind);
+    }
 }
 
 /// Runs the socket until it closes. `since` is the last position the client saw.
 pub async fn run(state: AppState, peer: Peer, since: Option<i64>, session: Session, stream: MessageStream) {
+    let _open = OpenSocket::new(&state.metrics, peer.kind());
     let operator = match &peer {
         Peer::Operator { principal, .. } => Some((principal.workspace_id, principal.operator_id)),
         Peer::Visitor { .. } => None,
@@ -94,8 +136,7 @@ pub async fn run(state: AppState, peer: Peer, since: Option<i64>, session: Sessi
         last: 0,
         prefs: OperatorPreferences::default(),
         typing_sent: HashMap::new(),
-        tokens: FRAME_BURST,
-        refilled: Instant::now(),
+        frames: frame_limiter(&state),
         rejected: 0,
     };
     let close = socket.serve(since, stream).await;
@@ -312,21 +353,9 @@ impl Socket {
         self.send(&ServerFrame::error(reference, code, detail)).await
     }
 
-    fn take_token(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.refilled).as_secs_f64() * FRAMES_PER_SEC;
-        self.tokens = (self.tokens + refill).min(FRAME_BURST);
-        self.refilled = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
     async fn client_frame(&mut self, text: &str) -> Result<(), Close> {
-        if !self.take_token() {
+        if self.frames.as_mut().is_some_and(|limiter| !limiter.allow()) {
+            self.state.metrics.rate_limited(SOCKET_FRAMES_LIMIT);
             return self.reject(None, "rate_limited", "too many frames; slow down").await;
         }
         let frame = match ClientFrame::parse(text) {
@@ -474,6 +503,12 @@ impl Socket {
             Err(_) => Ok(()),
         }
     }
+}
+
+/// The connection's frame limit, from `LIVEDESK_LIMIT_SOCKET_FRAMES`.
+fn frame_limiter(state: &AppState) -> Option<FrameLimiter> {
+    let limits = &state.config.limits;
+    limits.quota(&limits.socket_frames).map(FrameLimiter::new)
 }
 
 fn far_future() -> Instant {

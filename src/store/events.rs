@@ -12,7 +12,8 @@ use crate::db::DbConn;
 use crate::db::schema::events;
 
 /// An event; `(workspace_id, position)` is its identity.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
 pub struct EventRow {
     pub workspace_id: i64,
     pub position: i64,
@@ -23,29 +24,6 @@ pub struct EventRow {
     pub payload: String,
     pub created_at: i64,
 }
-
-/// The columns of [`EventRow`], in its order.
-type EventColumns = (
-    events::workspace_id,
-    events::position,
-    events::event_type,
-    events::dialog_id,
-    events::visitor_id,
-    events::audience,
-    events::payload,
-    events::created_at,
-);
-
-const EVENT_COLUMNS: EventColumns = (
-    events::workspace_id,
-    events::position,
-    events::event_type,
-    events::dialog_id,
-    events::visitor_id,
-    events::audience,
-    events::payload,
-    events::created_at,
-);
 
 /// Rows per multi-row insert: well below both backends' limits on bound parameters.
 const ROWS_PER_INSERT: usize = 500;
@@ -110,7 +88,7 @@ pub fn since(conn: &mut DbConn, workspace_id: i64, position: i64, limit: i64) ->
         .filter(events::position.gt(position))
         .order(events::position.asc())
         .limit(limit)
-        .select(EVENT_COLUMNS)
+        .select(EventRow::as_select())
         .load(conn)
 }
 
@@ -129,7 +107,7 @@ pub fn since_for_visitor(
         .filter(events::position.gt(position))
         .order(events::position.asc())
         .limit(limit)
-        .select(EVENT_COLUMNS)
+        .select(EventRow::as_select())
         .load(conn)
 }
 

@@ -168,3 +168,26 @@ async fn nodes_sharing_redis_share_the_count() {
     expect_rate_limited(&a.login(&email, "wrong password").await);
     expect_rate_limited(&b.login(&email, "wrong password").await);
 }
+
+#[tokio::test]
+async fn socket_frame_floods_get_error_frames_then_close_4029() {
+    let app = TestApp::spawn_with(|c| {
+        limited(c);
+        c.limits.socket_frames = quota("5/86400");
+    })
+    .await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let mut op = app.ws("/api/v1/ws", &owner.token).await;
+    op.until_type("welcome").await;
+    for _ in 0..5 {
+        op.send(json!({ "type": "ping" })).await;
+        assert_eq!(op.until_type("pong").await["type"], "pong");
+    }
+    op.send(json!({ "type": "ping" })).await;
+    assert_eq!(op.until_type("error").await["code"], "rate_limited");
+    // The 51st refusal in a row ends the connection.
+    for _ in 0..50 {
+        op.send(json!({ "type": "ping" })).await;
+    }
+    assert_eq!(op.closed().await, 4029);
+}

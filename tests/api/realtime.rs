@@ -267,6 +267,37 @@ async fn silent_clients_are_closed_after_the_timeout() {
 }
 
 #[tokio::test]
+async fn clients_that_stop_reading_are_closed_as_too_slow() {
+    let app = TestApp::spawn_with(|c| c.ws_queue_capacity = 8).await;
+    let (owner, _) = workspace(&app).await;
+    let chat = app.create_chat(&owner, "Flood", Value::Null).await;
+    let mut socket = crate::ws::RawSocket::connect(app.addr, "/api/v1/ws", &owner.token, Some(4096)).await;
+    socket.welcome().await;
+    // The client reads nothing more. Events of ~40 KB (4-byte characters), more in total than
+    // the kernel's socket buffers (at most `tcp_wmem` + the client's 4 KiB) and the server's
+    // queues can hold, so the session's queue overflows whatever the timing.
+    let body = "😀".repeat(livedesk::domain::messages::MAX_BODY_CHARS);
+    let needed = (max_send_buffer() + 4 * 1024 * 1024) / (body.len() as u64) + 1;
+    let senders = 4;
+    let visitors = futures_util::future::join_all((0..senders).map(|_| app.start_visitor(&chat.public_key))).await;
+    let writes = visitors.iter().map(|visitor| async {
+        for _ in 0..needed.div_ceil(senders) {
+            app.visitor_post(visitor, "/api/v1/widget/messages", json!({ "body": body })).await.expect(201);
+        }
+    });
+    futures_util::future::join_all(writes).await;
+    assert_eq!(socket.close_code().await, 4008);
+}
+
+/// The largest send buffer the kernel gives a TCP socket.
+fn max_send_buffer() -> u64 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(4 * 1024 * 1024)
+}
+
+#[tokio::test]
 async fn revoked_and_expired_tokens_end_the_connection() {
     let app = TestApp::spawn_with(|c| c.ws_revalidate_secs = 1).await;
     let (owner, visitor) = workspace(&app).await;

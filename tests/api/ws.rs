@@ -96,6 +96,12 @@ impl Ws {
         frames
     }
 
+    /// Closes the socket from the client side and waits for the server's answer.
+    pub async fn close(mut self) {
+        self.stream.close(None).await.expect("close sent");
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(WAIT, self.stream.next()).await {}
+    }
+
     /// Waits for the socket to close, returning its close code.
     pub async fn closed(&mut self) -> u16 {
         let wait = async {
@@ -114,41 +120,89 @@ impl Ws {
 /// Opens a socket with a bare TCP client that never answers pings, and returns the close code
 /// the server sends (tungstenite would answer pings by itself).
 pub async fn silent_client(addr: std::net::SocketAddr, path: &str, token: &str) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = TcpStream::connect(addr).await.expect("connect");
-    let handshake = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Authorization: Bearer {token}\r\n\r\n"
-    );
-    tcp.write_all(handshake.as_bytes()).await.expect("handshake sent");
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let read_all = async {
-        loop {
-            match tcp.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => data.extend_from_slice(&buf[..n]),
+    RawSocket::connect(addr, path, token, None).await.close_code().await
+}
+
+/// A socket over bare TCP: it never answers pings and reads only when asked to.
+pub struct RawSocket {
+    tcp: TcpStream,
+    data: Vec<u8>,
+}
+
+impl RawSocket {
+    /// Sends the upgrade request. `recv_buffer` shrinks the kernel's receive buffer, so that a
+    /// client that stops reading pushes back on the server after a few kilobytes.
+    pub async fn connect(addr: std::net::SocketAddr, path: &str, token: &str, recv_buffer: Option<u32>) -> Self {
+        use tokio::io::AsyncWriteExt;
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        if let Some(size) = recv_buffer {
+            // Before connecting: the window the client announces depends on it.
+            socket.set_recv_buffer_size(size).expect("receive buffer size");
+        }
+        let mut tcp = socket.connect(addr).await.expect("connect");
+        let handshake = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Authorization: Bearer {token}\r\n\r\n"
+        );
+        tcp.write_all(handshake.as_bytes()).await.expect("handshake sent");
+        Self { tcp, data: Vec::new() }
+    }
+
+    /// Reads until the server's first frame (`welcome`) arrived: the socket has joined its feed.
+    pub async fn welcome(&mut self) {
+        let read = async {
+            while server_frames(&self.data).is_empty() {
+                assert!(self.read_some().await, "the server closed before its first frame");
+            }
+        };
+        tokio::time::timeout(WAIT, read).await.expect("a first frame within the deadline");
+    }
+
+    /// Reads everything until the server ends the connection, and returns its close code.
+    pub async fn close_code(mut self) -> u16 {
+        let read_all = async { while self.read_some().await {} };
+        tokio::time::timeout(WAIT, read_all).await.expect("the server closes the connection");
+        let frames = server_frames(&self.data);
+        match frames.iter().find(|(opcode, _)| *opcode == 0x8) {
+            Some((_, payload)) => u16::from_be_bytes([payload[0], payload[1]]),
+            None => panic!("no close frame among {} bytes", self.data.len()),
+        }
+    }
+
+    /// `false` once the connection has ended.
+    async fn read_some(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 16 * 1024];
+        match self.tcp.read(&mut buf).await {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.data.extend_from_slice(&buf[..n]);
+                true
             }
         }
-    };
-    tokio::time::timeout(WAIT, read_all).await.expect("the server closes the connection");
-    let end = data.windows(4).position(|w| w == b"\r\n\r\n").expect("handshake answer") + 4;
+    }
+}
+
+/// The complete frames after the upgrade answer, as (opcode, payload).
+fn server_frames(data: &[u8]) -> Vec<(u8, &[u8])> {
+    let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else { return Vec::new() };
     assert!(data.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&data[..end]));
     // Server frames are unmasked: opcode, length (7 bits, or 16/64-bit extended), payload.
-    let mut i = end;
+    let mut frames = Vec::new();
+    let mut i = end + 4;
     while i + 2 <= data.len() {
-        let opcode = data[i] & 0x0f;
         let (len, header) = match data[i + 1] & 0x7f {
-            126 => (u16::from_be_bytes([data[i + 2], data[i + 3]]) as usize, 4),
-            127 => (u64::from_be_bytes(data[i + 2..i + 10].try_into().unwrap()) as usize, 10),
+            126 if i + 4 <= data.len() => (u16::from_be_bytes([data[i + 2], data[i + 3]]) as usize, 4),
+            127 if i + 10 <= data.len() => (u64::from_be_bytes(data[i + 2..i + 10].try_into().unwrap()) as usize, 10),
+            126 | 127 => break,
             n => (n as usize, 2),
         };
-        let payload = &data[i + header..(i + header + len).min(data.len())];
-        if opcode == 0x8 {
-            return u16::from_be_bytes([payload[0], payload[1]]);
+        if i + header + len > data.len() {
+            break;
         }
+        frames.push((data[i] & 0x0f, &data[i + header..i + header + len]));
         i += header + len;
     }
-    panic!("no close frame among {} bytes", data.len());
+    frames
 }
