@@ -23,4 +23,10 @@ time_it "stats/dialogs, 365 days, one chat + channel" "/api/v1/stats/dialogs?fro
 time_it "stats/operators, 365 days" "/api/v1/stats/operators?from=$year_ago&to=$today"
 time_it "stats/operators, 30 days" "/api/v1/stats/operators?from=$month_ago&to=$today"
 time_it "ratings, 365 days" "/api/v1/ratings?from=$year_ago&to=$today"
+time_it "ratings, 30 days" "/api/v1/ratings?from=$month_ago&to=$today"
 time_it "ratings/reviews, first page" "/api/v1/ratings/reviews?from=$year_ago&to=$today"
+# About 100,000 dialogs of a 1,000,000-dialog year: one run, the file is written to /dev/null.
+export_from=$(date -u -d '36 days ago' +%FT%TZ)
+t=$(curl -s -o /dev/null -w '%{time_total} %{size_download}' -H "authorization: Bearer $token" \
+  "$base/api/v1/exports/sessions?created_from=$export_from&tz=Europe/Berlin")
+printf '| export sessions since %s (%s bytes) | %.0f ms |\n' "$export_from" "${t#* }" "$(echo "${t% *} * 1000" | bc)"
