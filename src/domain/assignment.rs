@@ -57,7 +57,7 @@ pub fn enqueue(
         due_at: Some(dialog_timers::next_due(&next, settings, now)),
         ..Default::default()
     };
-    Ok(dialogs::update(conn, &row, &changes)?)
+    Ok(dialogs::update(conn, row, &changes)?)
 }
 
 /// 1-based place of the dialog in its workspace's queue; `None` when not queued.
@@ -179,7 +179,7 @@ fn give(
         due_at: Some(dialog_timers::next_due(&next, settings, now)),
         ..Default::default()
     };
-    let row = dialogs::update(conn, &row, &changes)?;
+    let row = dialogs::update(conn, row, &changes)?;
     queue::touch_assigned(conn, operator_id, now)?;
     dialog_rules::emit_because(conn, DIALOG_ASSIGNED, &row, Some(ChangeReason::Policy), now, out)
 }

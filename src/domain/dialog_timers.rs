@@ -151,7 +151,7 @@ fn leave_queue(
         updated_at: Some(now),
         ..Default::default()
     };
-    let row = dialogs::update(conn, &row, &changes)?;
+    let row = dialogs::update(conn, row, &changes)?;
     dialog_rules::emit_because(conn, DIALOG_QUEUE_TIMEOUT, &row, Some(ChangeReason::QueueTimeout), now, out)?;
     if s.offline.enabled {
         messages::write_system_message(conn, &row, AuthorType::System, &s.offline.text, now, out)?;
@@ -162,7 +162,7 @@ fn leave_queue(
 /// Tells the visitor their place in the queue again, with the chat's text.
 fn remind(conn: &mut DbConn, row: &DialogRow, s: &ChatSettings, now: i64, out: &mut Vec<EventRow>) -> ApiResult<()> {
     let changes = DialogChanges { queue_notified_at: Some(Some(now)), ..Default::default() };
-    let row = dialogs::update(conn, &row, &changes)?;
+    let row = dialogs::update(conn, row, &changes)?;
     let position = assignment::position(conn, &row)?.unwrap_or(1);
     let text = s.queue.notify_text.replace("{position}", &position.to_string());
     let row = messages::write_system_message(conn, &row, AuthorType::System, &text, now, out)?;
@@ -181,7 +181,7 @@ fn hand_back(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventRo
         updated_at: Some(now),
         ..Default::default()
     };
-    let row = dialogs::update(conn, &row, &changes)?;
+    let row = dialogs::update(conn, row, &changes)?;
     dialog_rules::emit_because(conn, DIALOG_UNASSIGNED, &row, Some(ChangeReason::OperatorIdle), now, out)?;
     assignment::requeue(conn, &row, previous, ChangeReason::OperatorIdle, now, out)
 }

@@ -184,7 +184,7 @@ pub fn reopen(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventR
         due_at: Some(Some(now)),
         ..Default::default()
     };
-    let row = dialogs::update(conn, &row, &changes)?;
+    let row = dialogs::update(conn, row, &changes)?;
     emit(conn, DIALOG_REOPENED, &row, now, out)?;
     ratings::withdraw_unanswered(conn, row.id)?;
     Ok(row)
@@ -230,7 +230,7 @@ pub fn close_because(
         due_at: Some(None),
         ..Default::default()
     };
-    let row = dialogs::update(conn, &row, &changes)?;
+    let row = dialogs::update(conn, row, &changes)?;
     emit_because(conn, DIALOG_CLOSED, &row, reason, now, out)?;
     ratings::request_on_close(conn, &row, now, out)?;
     if row.assignee_id.is_some() {
@@ -447,7 +447,7 @@ pub fn mark_read(
             ..Default::default()
         },
     };
-    let row = dialogs::update(conn, &row, &changes)?;
+    let row = dialogs::update(conn, row, &changes)?;
     emit(conn, DIALOG_READ, &row, now, out)?;
     Ok(row)
 }

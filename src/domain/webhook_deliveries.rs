@@ -25,7 +25,7 @@ const FAN_OUT_BATCH: i64 = 200;
 /// operators see) go only to subscriptions that asked for them.
 pub fn receives(webhook: &WebhookRow, types: &[String], event: &EventRow) -> bool {
     let is_note = event.event_type.starts_with("message.") && event.audience == Audience::Operators.as_str();
-    types.iter().any(|t| *t == event.event_type) && (!is_note || webhook.include_notes)
+    types.contains(&event.event_type) && (!is_note || webhook.include_notes)
 }
 
 /// The JSON a receiver gets: the event with its log position and the delivery's id.
