@@ -121,7 +121,14 @@ use crate::error::{FieldError, Problem};
         webhooks::deliveries,
         webhooks::redeliver,
     ),
-    components(schemas(Problem, FieldError, crate::export::Report)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::export::Report,
+        super::dialogs::StatusParam,
+        super::dialogs::SortParam,
+        super::dialogs::OrderParam
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Sign-up, sign-in, token refresh and logout"),

@@ -86,7 +86,10 @@ pub async fn start_session(
 /// Whether an operator can answer now; when nobody is online, the chat's offline message and
 /// the contact to ask the visitor for (not asked when the visitor card has it).
 #[utoipa::path(get, path = "/api/v1/widget/availability", tag = "widget",
-    responses((status = 200, description = "Availability of the visitor's chat", body = Availability)),
+    responses(
+        (status = 200, description = "Availability of the visitor's chat", body = Availability),
+        (status = 404, description = "The visitor's chat was archived (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("visitor" = [])))]
 pub async fn get_availability(state: web::Data<AppState>, visitor: VisitorAuth) -> ApiResult<web::Json<Availability>> {
     Ok(web::Json(visitors::availability(&state, &visitor).await?))
@@ -233,6 +236,7 @@ pub struct WidgetMessageRequest {
     responses(
         (status = 201, description = "Message stored", body = SendMessageResponse),
         (status = 200, description = "Retry of an earlier message (same client_id): the original", body = SendMessageResponse),
+        (status = 404, description = "The visitor's chat was archived (`not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many messages from this visitor or address (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("visitor" = [])))]

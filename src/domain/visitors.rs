@@ -264,7 +264,9 @@ pub async fn availability(state: &AppState, visitor: &VisitorPrincipal) -> ApiRe
         .db
         .run(move |conn| {
             let visitor = visitors::find(conn, ws, id)?.ok_or_else(|| ApiError::not_found("visitor"))?;
-            let chat = chats::find(conn, ws, chat_id)?.ok_or_else(|| ApiError::not_found("chat"))?;
+            let chat = chats::find(conn, ws, chat_id)?
+                .filter(|c| c.archived_at.is_none())
+                .ok_or_else(|| ApiError::not_found("chat"))?;
             availability::of_chat(conn, &chat, &visitor)
         })
         .await
