@@ -126,8 +126,9 @@ pub async fn present_dialogs(
     rows: Vec<DialogRow>,
 ) -> ApiResult<Vec<DialogView>> {
     let ws = principal.workspace_id;
+    let role = principal.role;
     let config = state.config.clone();
-    state.db.run(move |conn| dialogs::present(conn, &config, ws, &rows)).await
+    state.db.run(move |conn| dialogs::present(conn, &config, ws, role, &rows)).await
 }
 
 /// The answer to sending a message.

@@ -26,8 +26,10 @@ pub struct ExportParams {
 
 /// Download a report as XLSX. `report` is one of `sessions`, `tagged_sessions` (sessions with
 /// markers: tagged dialogs with their tags), `operator_metrics`, `productivity`, `sources`,
-/// `web_pages`, `popular_phrases`, `visitor_phrases`. The dialog list's filters choose the
-/// dialogs. Admins only; operators get 403.
+/// `web_pages`, `popular_phrases`, `visitor_phrases`, `billing` (billing format: per chat and
+/// channel the dialogs, paid messages, price, cost and currency, then a total). The dialog
+/// list's filters choose the dialogs. Admins only; operators get 403, and `billing` is for
+/// super admins alone (admins get 403).
 #[utoipa::path(get, path = "/api/v1/exports/{report}", tag = "exports",
     params(
         ("report" = Report, Path, description = "Report type"),
@@ -36,7 +38,7 @@ pub struct ExportParams {
     ),
     responses(
         (status = 200, description = "The XLSX file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 403, description = "Not an admin (`forbidden`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or `billing` without being a super admin (`forbidden`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn download(

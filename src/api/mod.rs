@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod auto_replies;
+pub mod billing;
 pub mod chats;
 pub mod dialogs;
 pub mod docs;
@@ -98,6 +99,8 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/ratings").get(ratings::analytics))
         .service(web::resource("/ratings/reviews").get(ratings::reviews))
         .service(web::resource("/exports/{report}").get(exports::download))
+        .service(web::resource("/billing/prices").get(billing::get_prices).put(billing::put_prices))
+        .service(web::resource("/billing/summary").get(billing::summary))
         .service(web::resource("/webhooks").get(webhooks::list).post(webhooks::create))
         .service(web::resource("/webhooks/{id}").get(webhooks::get).patch(webhooks::update).delete(webhooks::delete))
         .service(web::resource("/webhooks/{id}/rotate-secret").post(webhooks::rotate_secret))

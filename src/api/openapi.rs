@@ -10,8 +10,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    api_keys, auth, auto_replies, chats, dialogs, exports, health, me, operators, ratings, realtime, saved_replies,
-    stats, tags, visitors, webhooks, widget,
+    api_keys, auth, auto_replies, billing, chats, dialogs, exports, health, me, operators, ratings, realtime,
+    saved_replies, stats, tags, visitors, webhooks, widget,
 };
 use crate::error::{FieldError, Problem};
 
@@ -111,6 +111,9 @@ use crate::error::{FieldError, Problem};
         ratings::analytics,
         ratings::reviews,
         exports::download,
+        billing::get_prices,
+        billing::put_prices,
+        billing::summary,
         webhooks::list,
         webhooks::create,
         webhooks::get,
@@ -145,6 +148,7 @@ use crate::error::{FieldError, Problem};
         (name = "stats", description = "Dialog statistics for admins"),
         (name = "ratings", description = "Visitor ratings and reviews, for admins only"),
         (name = "exports", description = "XLSX reports for admins"),
+        (name = "billing", description = "Message prices per channel and dialog costs, for super admins only"),
         (name = "webhooks", description = "Signed HTTP deliveries of workspace events to integrations, for admins"),
         (name = "widget", description = "The visitor side, authenticated with a visitor token"),
         (name = "realtime", description = "WebSockets (frames in openapi/asyncapi.json), event catch-up, presence"),

@@ -440,6 +440,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    billing_prices (workspace_id) {
+        workspace_id -> BigInt,
+        currency -> Text,
+        prices -> Text,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(operators -> workspaces (workspace_id));
 diesel::joinable!(auth_sessions -> operators (operator_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
@@ -486,4 +496,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     response_rollups,
     rating_rollups,
     stats_rollup_backfill,
+    billing_prices,
 );

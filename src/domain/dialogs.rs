@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
@@ -20,19 +20,22 @@ use crate::store::events::EventRow;
 use crate::store::{chats, messages, operators, tags, visitors};
 use crate::time::now_ms;
 
-use super::assignment;
 use super::events::{
     self, ChangeReason, DIALOG_ASSIGNED, DIALOG_CLOSED, DIALOG_CREATED, DIALOG_READ, DIALOG_REOPENED, DIALOG_UNASSIGNED,
 };
 use super::ratings;
+use super::{assignment, billing};
 
-/// Full views of dialog rows: one query per related table, however many rows.
+/// Full views of dialog rows: one query per related table, however many rows. `viewer` decides
+/// whether costs are shown (billing is for super admins).
 pub fn present(
     conn: &mut DbConn,
     config: &Config,
     workspace_id: i64,
+    viewer: Role,
     rows: &[DialogRow],
 ) -> ApiResult<Vec<DialogView>> {
+    let prices = if rows.is_empty() { None } else { billing::for_viewer(conn, workspace_id, viewer)? };
     let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
     let chat_ids: Vec<i64> = unique(rows.iter().map(|d| d.chat_id));
     let visitor_ids: Vec<i64> = unique(rows.iter().map(|d| d.visitor_id));
@@ -79,6 +82,7 @@ pub fn present(
                     assignee: d.assignee_id.and_then(|id| names.operators.get(&id).cloned()),
                     tags: tags_by_dialog.remove(&d.id).unwrap_or_default(),
                     last_message,
+                    cost: prices.as_ref().map(|p| p.cost(d)),
                 },
             )
         })
@@ -265,6 +269,7 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
     let limit = query.page.limit()?;
     let after = query.page.cursor(2)?.map(|c| (c[0], c[1]));
     let ws = principal.workspace_id;
+    let role = principal.role;
     let config = state.config.clone();
     let sort = query.filter.sort;
     state
@@ -284,7 +289,7 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
             } else {
                 None
             };
-            Ok(Page { items: present(conn, &config, ws, &rows)?, next_cursor })
+            Ok(Page { items: present(conn, &config, ws, role, &rows)?, next_cursor })
         })
         .await
 }
@@ -292,12 +297,13 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
 pub async fn get(state: &AppState, principal: &Principal, id: i64) -> ApiResult<DialogView> {
     let ws = principal.workspace_id;
     let config = state.config.clone();
-    state.db.run(move |conn| view(conn, &config, ws, id)).await
+    let role = principal.role;
+    state.db.run(move |conn| view(conn, &config, ws, role, id)).await
 }
 
-pub fn view(conn: &mut DbConn, config: &Config, workspace_id: i64, id: i64) -> ApiResult<DialogView> {
+pub fn view(conn: &mut DbConn, config: &Config, workspace_id: i64, viewer: Role, id: i64) -> ApiResult<DialogView> {
     let row = find(conn, workspace_id, id)?;
-    Ok(present(conn, config, workspace_id, &[row])?.remove(0))
+    Ok(present(conn, config, workspace_id, viewer, &[row])?.remove(0))
 }
 
 /// Assigns the dialog to an operator, or unassigns it with `None`.
@@ -308,6 +314,7 @@ pub async fn assign(
     assignee: Option<i64>,
 ) -> ApiResult<(DialogView, Vec<EventRow>)> {
     let ws = principal.workspace_id;
+    let role = principal.role;
     let config = state.config.clone();
     state
         .db
@@ -355,7 +362,7 @@ pub async fn assign(
                     _ => {}
                 }
             }
-            Ok((view(conn, &config, ws, id)?, out))
+            Ok((view(conn, &config, ws, role, id)?, out))
         })
         .await
 }
@@ -365,7 +372,7 @@ pub async fn close_by_operator(
     principal: &Principal,
     id: i64,
 ) -> ApiResult<(DialogView, Vec<EventRow>)> {
-    let (ws, op) = (principal.workspace_id, principal.operator_id);
+    let (ws, op, role) = (principal.workspace_id, principal.operator_id, principal.role);
     let config = state.config.clone();
     state
         .db
@@ -373,7 +380,7 @@ pub async fn close_by_operator(
             let row = find(conn, ws, id)?;
             let mut out = Vec::new();
             close(conn, &row, ClosedBy::Operator, Some(op), now_ms(), &mut out)?;
-            Ok((view(conn, &config, ws, id)?, out))
+            Ok((view(conn, &config, ws, role, id)?, out))
         })
         .await
 }
@@ -384,6 +391,7 @@ pub async fn reopen_by_operator(
     id: i64,
 ) -> ApiResult<(DialogView, Vec<EventRow>)> {
     let ws = principal.workspace_id;
+    let role = principal.role;
     let config = state.config.clone();
     state
         .db
@@ -393,7 +401,7 @@ pub async fn reopen_by_operator(
             if row.is_closed() {
                 reopen(conn, &row, now_ms(), &mut out)?;
             }
-            Ok((view(conn, &config, ws, id)?, out))
+            Ok((view(conn, &config, ws, role, id)?, out))
         })
         .await
 }
@@ -459,6 +467,7 @@ pub async fn mark_read_by_operators(
     message_id: Option<i64>,
 ) -> ApiResult<(DialogView, Vec<EventRow>)> {
     let ws = principal.workspace_id;
+    let role = principal.role;
     let config = state.config.clone();
     state
         .db
@@ -466,7 +475,7 @@ pub async fn mark_read_by_operators(
             let row = find(conn, ws, id)?;
             let mut out = Vec::new();
             mark_read(conn, &row, Reader::Operators, message_id, &mut out)?;
-            Ok((view(conn, &config, ws, id)?, out))
+            Ok((view(conn, &config, ws, role, id)?, out))
         })
         .await
 }

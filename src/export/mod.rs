@@ -1,6 +1,6 @@
 //! XLSX reports over the dialog list: the reference's report types, each taking the dialog
 //! list's filters. Dialogs are read in keyset pages and written row by row, so a report of any
-//! size uses bounded memory. Admins only.
+//! size uses bounded memory. Admins only; the billing report is for super admins alone.
 
 mod reports;
 pub mod workbook;
@@ -35,10 +35,13 @@ pub enum Report {
     PopularPhrases,
     /// Every visitor message.
     VisitorPhrases,
+    /// Billing format: one row per chat and channel with dialogs, paid messages, price and cost,
+    /// and a total. Super admins only.
+    Billing,
 }
 
 impl Report {
-    pub const ALL: [Report; 8] = [
+    pub const ALL: [Report; 9] = [
         Report::Sessions,
         Report::TaggedSessions,
         Report::OperatorMetrics,
@@ -47,6 +50,7 @@ impl Report {
         Report::WebPages,
         Report::PopularPhrases,
         Report::VisitorPhrases,
+        Report::Billing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +63,7 @@ impl Report {
             Report::WebPages => "web_pages",
             Report::PopularPhrases => "popular_phrases",
             Report::VisitorPhrases => "visitor_phrases",
+            Report::Billing => "billing",
         }
     }
 
@@ -106,6 +111,9 @@ pub fn for_each_page(
 /// Builds the report as an XLSX file.
 pub async fn export(state: &AppState, principal: &Principal, request: ExportRequest) -> ApiResult<Vec<u8>> {
     principal.require_admin().map_err(|_| ApiError::forbidden("only admins can export reports"))?;
+    if request.report == Report::Billing && !crate::domain::billing::may_see(principal.role) {
+        return Err(ApiError::forbidden("billing is for super admins only"));
+    }
     let ws = principal.workspace_id;
     let config = state.config.clone();
     state.db.run(move |conn| reports::build(conn, &config, ws, &request)).await

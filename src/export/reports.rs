@@ -7,6 +7,7 @@ use super::{ExportRequest, Report, for_each_page};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::domain::dialog_figures::is_missed;
+use crate::domain::{billing, currency};
 use crate::error::ApiResult;
 use crate::store::dialogs::DialogRow;
 use crate::store::{chats, messages, operators, ratings, tags, visitors};
@@ -46,6 +47,7 @@ pub fn build(conn: &mut DbConn, config: &Config, ws: i64, req: &ExportRequest) -
         Report::WebPages => web_pages(conn, ws, req, &mut book)?,
         Report::PopularPhrases => popular_phrases(conn, ws, req, &mut book)?,
         Report::VisitorPhrases => visitor_phrases(conn, ws, req, &mut book)?,
+        Report::Billing => billing(conn, ws, req, &mut book)?,
     }
     book.finish()
 }
@@ -435,6 +437,58 @@ fn visitor_phrases(conn: &mut DbConn, ws: i64, req: &ExportRequest, book: &mut B
         }
         Ok(())
     })
+}
+
+/// Prices and costs in major units (numbers a spreadsheet can sum), with the currency beside.
+fn billing(conn: &mut DbConn, ws: i64, req: &ExportRequest, book: &mut Book) -> ApiResult<()> {
+    let prices = billing::load(conn, ws)?;
+    let lines = billing::lines(conn, ws, &req.filter, prices.as_ref())?;
+    let sheet = book.sheet(
+        "Billing",
+        &[
+            ("Chat", 24.0),
+            ("Channel", 12.0),
+            ("Dialogs", 10.0),
+            ("Paid messages", 12.0),
+            ("Price", 10.0),
+            ("Cost", 12.0),
+            ("Currency", 10.0),
+        ],
+    )?;
+    let decimals = prices.as_ref().map_or(2, |p| p.decimals);
+    let currency = prices.as_ref().map_or("", |p| p.currency.as_str());
+    let money = |minor: i64| Cell::Number(currency::to_major(minor, decimals));
+    let (mut dialogs, mut paid, mut cost) = (0i64, 0i64, 0i64);
+    for l in &lines {
+        dialogs += l.dialogs;
+        paid += l.paid_messages;
+        cost = cost.saturating_add(l.cost_minor);
+        book.row(
+            sheet,
+            vec![
+                Cell::text(&l.chat_name),
+                Cell::text(l.channel.as_str()),
+                Cell::int(l.dialogs),
+                Cell::int(l.paid_messages),
+                money(l.price_minor),
+                money(l.cost_minor),
+                Cell::text(currency),
+            ],
+        )?;
+    }
+    book.row(
+        sheet,
+        vec![
+            Cell::text("Total"),
+            Cell::Empty,
+            Cell::int(dialogs),
+            Cell::int(paid),
+            Cell::Empty,
+            money(cost),
+            Cell::text(currency),
+        ],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::billing::Money;
 use super::message::MessageView;
 use super::operator::OperatorBrief;
 use super::tag::TagView;
@@ -163,6 +164,9 @@ pub struct DialogView {
     pub unread_by_operators: bool,
     /// The newest visitor or operator message.
     pub last_message: Option<MessageView>,
+    /// Paid messages (visitor and operator messages) times the current price of the dialog's
+    /// channel. `null` unless the caller is a super admin and the workspace has prices.
+    pub cost: Option<Money>,
 }
 
 pub struct DialogParts {
@@ -172,6 +176,7 @@ pub struct DialogParts {
     pub assignee: Option<OperatorBrief>,
     pub tags: Vec<TagView>,
     pub last_message: Option<MessageView>,
+    pub cost: Option<Money>,
 }
 
 impl DialogView {
@@ -205,6 +210,7 @@ impl DialogView {
             unread_by_visitor: r.last_operator_message_id.is_some_and(|id| id > r.visitor_last_read_id),
             unread_by_operators: r.last_message_id.is_some_and(|id| id > r.operator_last_read_id),
             last_message: parts.last_message,
+            cost: parts.cost,
         }
     }
 }

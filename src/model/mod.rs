@@ -1,5 +1,6 @@
 //! The public shapes of livedesk's data: what REST answers, socket frames and webhooks carry.
 
+pub mod billing;
 pub mod chat;
 pub mod dialog;
 pub mod message;

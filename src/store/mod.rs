@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auto_replies;
 pub mod batch;
+pub mod billing;
 pub mod chats;
 mod dialog_counters;
 pub mod dialogs;

@@ -8,6 +8,7 @@ mod assignment;
 mod auth;
 mod authorization;
 mod auto_replies;
+mod billing;
 mod chat_isolation;
 mod chats;
 mod cli;
