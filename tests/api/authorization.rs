@@ -218,11 +218,11 @@ fn rows() -> Vec<Row> {
         row!("GET" "/api/v1/stats/dialogs", op(OK, 403, OK)),
         row!("GET" "/api/v1/stats/operators", op(OK, 403, OK)),
         row!("GET" "/api/v1/exports/{report}", |_| "/api/v1/exports/sessions".into(), none, op(OK, 403, OK)),
-        // Billing is for super admins (the "admin" caller is the workspace's super admin).
-        row!("GET" "/api/v1/billing/prices", op(OK, 403, OK)),
+        // Billing is for super admins alone (the stranger is their workspace's super admin).
+        row!("GET" "/api/v1/billing/prices", op(OK, 403, 403)),
         row!("PUT" "/api/v1/billing/prices", |_| "/api/v1/billing/prices".into(),
-            |_, _| Some(json!({"currency": "EUR", "prices": [{"channel": "web", "price_minor": 5}]})), op(OK, 403, OK)),
-        row!("GET" "/api/v1/billing/summary", op(OK, 403, OK)),
+            |_, _| Some(json!({"currency": "EUR", "prices": [{"channel": "web", "price_minor": 5}]})), op(OK, 403, 403)),
+        row!("GET" "/api/v1/billing/summary", op(OK, 403, 403)),
         row!("GET" "/api/v1/widget/dialogs/{id}/rating", |f| format!("/api/v1/widget/dialogs/{}/rating", f.dialog),
             none, WIDGET),
         row!("POST" "/api/v1/widget/dialogs/{id}/rating", |f| format!("/api/v1/widget/dialogs/{}/rating", f.dialog),
