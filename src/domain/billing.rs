@@ -136,13 +136,13 @@ fn validate(input: &PricesInput) -> ApiResult<(String, BTreeMap<&'static str, i6
     for (i, p) in input.prices.iter().enumerate() {
         if !(0..=MAX_PRICE_MINOR).contains(&p.price_minor) {
             errors.push(FieldError::new(
-                &format!("prices[{i}].price_minor"),
+                format!("prices[{i}].price_minor"),
                 "out_of_range",
                 format!("must be between 0 and {MAX_PRICE_MINOR}"),
             ));
         }
         if prices.insert(p.channel.as_str(), p.price_minor).is_some() {
-            errors.push(FieldError::new(&format!("prices[{i}].channel"), "duplicate", "each channel at most once"));
+            errors.push(FieldError::new(format!("prices[{i}].channel"), "duplicate", "each channel at most once"));
         }
     }
     if errors.is_empty() { Ok((code, prices)) } else { Err(ApiError::validation(errors)) }
