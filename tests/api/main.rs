@@ -5,6 +5,7 @@ mod helpers;
 
 mod api_keys;
 mod assignment;
+mod assignment_service;
 mod auth;
 mod authorization;
 mod auto_replies;
@@ -23,6 +24,7 @@ mod migrations;
 mod openapi;
 mod operations;
 mod operators;
+mod queue_scenario;
 mod outage;
 mod rate_limits;
 mod ratings;
