@@ -271,7 +271,13 @@ const RELEASE_BATCH: i64 = 200;
 /// An operator was deactivated or removed: each of their open dialogs loses its assignee and
 /// goes back to the queue (or, in manual chats, waits for anyone to answer). The caller has
 /// already made the operator inactive, so none comes back to them.
-pub fn release_operator(conn: &mut DbConn, ws: i64, operator_id: i64, now: i64, out: &mut Vec<EventRow>) -> ApiResult<()> {
+pub fn release_operator(
+    conn: &mut DbConn,
+    ws: i64,
+    operator_id: i64,
+    now: i64,
+    out: &mut Vec<EventRow>,
+) -> ApiResult<()> {
     loop {
         let rows = queue::assigned_to(conn, ws, operator_id, RELEASE_BATCH)?;
         for row in &rows {

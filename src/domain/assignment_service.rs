@@ -54,7 +54,12 @@ pub struct OfferCandidate {
 
 impl From<&Candidate> for OfferCandidate {
     fn from(c: &Candidate) -> Self {
-        Self { id: c.id, display_name: c.display_name.clone(), active_dialogs: c.active, max_active_dialogs: c.capacity }
+        Self {
+            id: c.id,
+            display_name: c.display_name.clone(),
+            active_dialogs: c.active,
+            max_active_dialogs: c.capacity,
+        }
     }
 }
 

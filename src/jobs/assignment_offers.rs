@@ -66,8 +66,10 @@ async fn settle(state: &AppState, offer: Offer) {
         }
     };
     let (ws, id) = (offer.workspace_id, offer.dialog_id);
-    let applied =
-        state.db.write_in(ws, move |conn| assignment_service::apply(conn, ws, id, &reply, now_ms(), &mut Vec::new())).await;
+    let applied = state
+        .db
+        .write_in(ws, move |conn| assignment_service::apply(conn, ws, id, &reply, now_ms(), &mut Vec::new()))
+        .await;
     match applied {
         Ok(Some(outcome)) => state.metrics.record_assignment_offer(outcome),
         Ok(None) => {}

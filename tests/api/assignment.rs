@@ -423,7 +423,8 @@ async fn a_queued_visitor_hears_their_place_again_every_interval() {
 
     // Two minutes pass for the second visitor only.
     age_queue_reminder(&app, dialogs[1], 2 * 60_000 + 1_000);
-    let got = eventually("the reminder", || async { Some(reminders(dialogs[1]).await).filter(|r| !r.is_empty()) }).await;
+    let got =
+        eventually("the reminder", || async { Some(reminders(dialogs[1]).await).filter(|r| !r.is_empty()) }).await;
     assert_eq!(got, ["You are number 2."]);
     let queued = events_of(&app, &t.owner, "dialog.queued", dialogs[1]).await;
     let last = queued.last().unwrap();
@@ -454,7 +455,8 @@ async fn a_deactivated_or_removed_operator_hands_their_dialogs_back() {
     let _bob = go_online(&app, &t.bob).await;
 
     // Deactivating Ann gives her dialogs to Bob, who is online with room.
-    let res = app.patch(&format!("/api/v1/operators/{}", t.ann.operator_id), &t.owner.token, json!({"active": false})).await;
+    let res =
+        app.patch(&format!("/api/v1/operators/{}", t.ann.operator_id), &t.owner.token, json!({"active": false})).await;
     res.expect(200);
     for &d in &dialogs {
         assert_eq!(assignee(&app, &t.owner, d).await, Some(t.bob.operator_id));

@@ -29,8 +29,8 @@ async fn three_visitors_two_operators_of_capacity_one_and_a_restart_mid_delivery
     let chat = chat(&app, &t.owner, json!({"assignment": "round_robin"})).await;
     set_capacity(&app, &t.owner, &t.ann, 1).await;
     set_capacity(&app, &t.owner, &t.bob, 1).await;
-    let _ann = go_online(&app, &t.ann).await;
-    let _bob = go_online(&app, &t.bob).await;
+    let ann_ws = go_online(&app, &t.ann).await;
+    let bob_ws = go_online(&app, &t.bob).await;
 
     let mut dialogs = Vec::new();
     let mut visitors = Vec::new();
@@ -48,6 +48,8 @@ async fn three_visitors_two_operators_of_capacity_one_and_a_restart_mid_delivery
     receiver.wait_until(10, "failed attempts", |r| r.len() >= 2).await;
 
     // Restart while deliveries are failing; the receiver recovers.
+    // The node goes away with its sockets; the operators reconnect to the new one.
+    drop((ann_ws, bob_ws));
     let app2 = app.restart_with(config);
     receiver.respond_with(200);
     let _ann = go_online(&app2, &t.ann).await;
@@ -61,7 +63,11 @@ async fn three_visitors_two_operators_of_capacity_one_and_a_restart_mid_delivery
     receiver.wait_until(40, "eight events", |r| r.iter().filter(|x| x.answered == 200).count() >= 8).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let accepted = receiver.accepted();
-    assert_eq!(accepted.len(), 8, "each event once");
+    let listed: Vec<String> = accepted
+        .iter()
+        .map(|r| format!("{} {} {}", r.header("livedesk-delivery"), r.json()["type"], r.json()["data"]["dialog"]["id"]))
+        .collect();
+    assert_eq!(accepted.len(), 8, "each event once: {listed:#?}");
     assert!(accepted.iter().all(|r| verify(&secret, r)), "every delivery verifies");
     let bodies: Vec<Value> = accepted.iter().map(|r| r.json()).collect();
     let keys: HashSet<&str> = accepted.iter().map(|r| r.header("livedesk-delivery")).collect();
