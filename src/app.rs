@@ -54,6 +54,7 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     tokio::spawn(retention::run(state.clone()));
     tokio::spawn(jobs::webhooks::run(state.clone()));
     tokio::spawn(jobs::timers::run(state.clone()));
+    tokio::spawn(jobs::assignment_offers::run(state.clone()));
     Ok(state)
 }
 

@@ -118,7 +118,7 @@ pub struct Config {
     pub event_retention_days: u32,
 
     /// Milliseconds between runs of the dialog timer job (assignment of new dialogs, queue
-    /// reminders and longest wait, idle hand-back, auto-close).
+    /// reminders and longest wait, idle hand-back, auto-close) and of the assignment offer job.
     #[arg(long = "timer-tick-ms", env = "LIVEDESK_TIMER_TICK_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
     pub timer_tick_ms: u64,

@@ -27,6 +27,7 @@ struct Inner {
     webhook_deliveries: IntCounterVec,
     webhook_duration: HistogramVec,
     webhook_paused: IntCounter,
+    assignment_offers: IntCounterVec,
     rate_limited: IntCounterVec,
     db_pool_connections: IntGauge,
     db_pool_idle: IntGauge,
@@ -102,6 +103,11 @@ impl Metrics {
                 .expect("valid metric"),
             ),
             webhook_paused: counter("webhook_subscriptions_paused_total", "Webhook subscriptions paused after failing"),
+            assignment_offers: counter_vec(
+                "assignment_offers_total",
+                "Dialogs offered to an external assignment service, by outcome",
+                &["outcome"],
+            ),
             rate_limited: counter_vec("rate_limited_total", "Requests refused by a rate limit, by limit", &["limit"]),
             db_pool_connections: gauge("db_pool_connections", "Open database connections"),
             db_pool_idle: gauge("db_pool_idle_connections", "Idle database connections"),
@@ -138,6 +144,12 @@ impl Metrics {
     pub fn record_webhook_delivery(&self, outcome: &str, seconds: f64) {
         self.0.webhook_deliveries.with_label_values(&[outcome]).inc();
         self.0.webhook_duration.with_label_values(&[outcome]).observe(seconds);
+    }
+
+    /// One offer to an assignment service ended with `outcome` (`assigned`, `declined`,
+    /// `unavailable_operator`, `timeout`, `failed`, `bad_answer`).
+    pub fn record_assignment_offer(&self, outcome: &str) {
+        self.0.assignment_offers.with_label_values(&[outcome]).inc();
     }
 
     pub fn webhook_paused(&self) {

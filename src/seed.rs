@@ -311,6 +311,7 @@ fn empty_row(id: i64, ws: i64, d: &SyntheticDialog, created_at: i64) -> DialogRo
         auto_reply_id: None,
         auto_reply_at: None,
         contact_request: None,
+        offer_due_at: None,
     }
 }
 

@@ -171,6 +171,7 @@ diesel::table! {
         auto_reply_id -> Nullable<BigInt>,
         auto_reply_at -> Nullable<BigInt>,
         contact_request -> Nullable<Text>,
+        offer_due_at -> Nullable<BigInt>,
     }
 }
 

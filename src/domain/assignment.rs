@@ -20,7 +20,7 @@ use crate::store::{chats, queue};
 use super::chat_settings::{AssignmentPolicy, ChatSettings};
 use super::dialog_timers;
 use super::dialogs as dialog_rules;
-use super::events::{self, Audience, ChangeReason, DIALOG_ASSIGNED, DIALOG_QUEUED, QueueEvent};
+use super::events::{self, Audience, ChangeReason, DIALOG_ASSIGNED, DIALOG_QUEUED, DIALOG_UNASSIGNED, QueueEvent};
 
 /// Queued dialogs looked at per pass; the rest wait for the next free operator.
 const QUEUE_PASS: i64 = 200;
@@ -40,12 +40,13 @@ pub fn chat_settings(conn: &mut DbConn, ws: i64, rows: &[DialogRow]) -> ApiResul
 }
 
 /// Puts an open, unassigned dialog in the queue, its place taken from `since` (how long the
-/// visitor has waited already).
+/// visitor has waited already). With `offer` it waits for the chat's assignment service first.
 pub fn enqueue(
     conn: &mut DbConn,
     row: &DialogRow,
     settings: &ChatSettings,
     since: i64,
+    offer: bool,
     now: i64,
 ) -> ApiResult<DialogRow> {
     let mut next = row.clone();
@@ -54,6 +55,7 @@ pub fn enqueue(
     let changes = DialogChanges {
         queued_at: Some(Some(since)),
         queue_notified_at: Some(Some(now)),
+        offer_due_at: Some(offer.then_some(now)),
         due_at: Some(dialog_timers::next_due(&next, settings, now)),
         ..Default::default()
     };
@@ -93,15 +95,23 @@ pub fn announce_queued(
     Ok(())
 }
 
-/// An operator who can take more dialogs.
-struct Candidate {
-    id: i64,
-    capacity: i64,
-    active: i64,
+/// An online operator, with their capacity and load.
+pub struct Candidate {
+    pub id: i64,
+    pub display_name: String,
+    pub capacity: i64,
+    pub active: i64,
     last_assigned_at: i64,
 }
 
-fn candidates(conn: &mut DbConn, ws: i64) -> ApiResult<Vec<Candidate>> {
+impl Candidate {
+    pub fn has_room(&self) -> bool {
+        self.active < self.capacity
+    }
+}
+
+/// The workspace's online operators who may work, with their active dialogs.
+pub fn candidates(conn: &mut DbConn, ws: i64) -> ApiResult<Vec<Candidate>> {
     let online: Vec<OperatorRow> = queue::online_operators(conn, ws)?;
     let ids: Vec<i64> = online.iter().map(|o| o.id).collect();
     let active: HashMap<i64, i64> = queue::active_counts(conn, &ids)?.into_iter().collect();
@@ -109,6 +119,7 @@ fn candidates(conn: &mut DbConn, ws: i64) -> ApiResult<Vec<Candidate>> {
         .into_iter()
         .map(|o| Candidate {
             id: o.id,
+            display_name: o.display_name,
             capacity: i64::from(o.max_active_dialogs),
             active: active.get(&o.id).copied().unwrap_or(0),
             last_assigned_at: o.last_assigned_at.unwrap_or(i64::MIN),
@@ -119,7 +130,7 @@ fn candidates(conn: &mut DbConn, ws: i64) -> ApiResult<Vec<Candidate>> {
 /// The operator the policy picks among those under capacity (ties: assigned longest ago, then
 /// the lowest id, so the choice is deterministic).
 fn pick(candidates: &[Candidate], policy: AssignmentPolicy, avoid: Option<i64>) -> Option<usize> {
-    let free = candidates.iter().enumerate().filter(|(_, c)| c.active < c.capacity && Some(c.id) != avoid);
+    let free = candidates.iter().enumerate().filter(|(_, c)| c.has_room() && Some(c.id) != avoid);
     match policy {
         AssignmentPolicy::Manual => None,
         AssignmentPolicy::RoundRobin => free.min_by_key(|(_, c)| (c.last_assigned_at, c.id)).map(|(i, _)| i),
@@ -128,7 +139,8 @@ fn pick(candidates: &[Candidate], policy: AssignmentPolicy, avoid: Option<i64>) 
 }
 
 /// Assigns queued dialogs, longest waiting first, while online operators have capacity.
-/// Dialogs of chats switched to `manual` meanwhile leave the queue.
+/// Dialogs of chats switched to `manual` meanwhile leave the queue; dialogs waiting for the
+/// assignment service's answer are left to it.
 pub fn assign_queued(conn: &mut DbConn, ws: i64, now: i64, avoid: &Avoid, out: &mut Vec<EventRow>) -> ApiResult<()> {
     let waiting = queue::head(conn, ws, QUEUE_PASS)?;
     if waiting.is_empty() {
@@ -139,28 +151,42 @@ pub fn assign_queued(conn: &mut DbConn, ws: i64, now: i64, avoid: &Avoid, out: &
     for row in waiting {
         let s = settings.get(&row.chat_id).cloned().unwrap_or_default();
         if !s.assignment.is_automatic() || row.is_closed() || row.assignee_id.is_some() {
-            let changes = DialogChanges { queued_at: Some(None), queue_notified_at: Some(None), ..Default::default() };
+            let changes = DialogChanges {
+                queued_at: Some(None),
+                queue_notified_at: Some(None),
+                offer_due_at: Some(None),
+                ..Default::default()
+            };
             dialogs::update(conn, &row, &changes)?;
+            continue;
+        }
+        if row.offer_due_at.is_some() {
             continue;
         }
         let Some(i) = pick(&pool, s.assignment, avoid.get(&row.id).copied()) else { continue };
         let chosen = &mut pool[i];
         chosen.active += 1;
         chosen.last_assigned_at = now;
-        give(conn, &row, &s, chosen.id, now, out)?;
-        if pool.iter().all(|c| c.active >= c.capacity) {
+        give(conn, &row, &s, chosen.id, ChangeReason::Policy, now, out)?;
+        if pool.iter().all(|c| !c.has_room()) {
             break;
         }
     }
     Ok(())
 }
 
-/// Makes `operator_id` the assignee of a queued dialog, with `dialog.assigned` (reason `policy`).
-fn give(
+/// The policy's pick for one queued dialog among `pool`, if anyone has room.
+pub fn pick_for(pool: &[Candidate], policy: AssignmentPolicy) -> Option<i64> {
+    pick(pool, policy, None).map(|i| pool[i].id)
+}
+
+/// Makes `operator_id` the assignee of a queued dialog, with `dialog.assigned` saying why.
+pub fn give(
     conn: &mut DbConn,
     row: &DialogRow,
     settings: &ChatSettings,
     operator_id: i64,
+    reason: ChangeReason,
     now: i64,
     out: &mut Vec<EventRow>,
 ) -> ApiResult<()> {
@@ -175,18 +201,20 @@ fn give(
         assigned_at: Some(Some(now)),
         queued_at: Some(None),
         queue_notified_at: Some(None),
+        offer_due_at: Some(None),
         updated_at: Some(now),
         due_at: Some(dialog_timers::next_due(&next, settings, now)),
         ..Default::default()
     };
     let row = dialogs::update(conn, row, &changes)?;
     queue::touch_assigned(conn, operator_id, now)?;
-    dialog_rules::emit_because(conn, DIALOG_ASSIGNED, &row, Some(ChangeReason::Policy), now, out)
+    dialog_rules::emit_because(conn, DIALOG_ASSIGNED, &row, Some(reason), now, out)
 }
 
-/// A dialog lost its assignee (by hand or for idleness): under an automatic policy it goes back
-/// to the queue keeping its waiting time, and the queue is served at once, never giving it back
-/// to `previous`.
+/// A dialog lost its assignee (by hand or for idleness), or is new: under an automatic policy
+/// it goes back to the queue keeping its waiting time, and the queue is served at once, never
+/// giving it back to `previous`. A chat with an assignment service offers it to the service
+/// first (the offer job sends it, outside any transaction).
 pub fn requeue(
     conn: &mut DbConn,
     row: &DialogRow,
@@ -201,7 +229,11 @@ pub fn requeue(
         return Ok(());
     }
     let since = row.waiting_since.unwrap_or(now);
-    let row = enqueue(conn, row, &settings, since, now)?;
+    let offer = settings.offers_to().is_some();
+    let row = enqueue(conn, row, &settings, since, offer, now)?;
+    if offer {
+        return Ok(());
+    }
     let avoid: Avoid = previous.map(|p| (row.id, p)).into_iter().collect();
     assign_queued(conn, row.workspace_id, now, &avoid, out)?;
     let row = dialog_rules::find(conn, row.workspace_id, row.id)?;
@@ -209,4 +241,50 @@ pub fn requeue(
         announce_queued(conn, &row, reason, now, out)?;
     }
     Ok(())
+}
+
+/// Takes the dialog from its assignee, saying why, and puts it back in the queue under an
+/// automatic policy (never straight back to the same operator).
+pub fn take_back(
+    conn: &mut DbConn,
+    row: &DialogRow,
+    reason: ChangeReason,
+    now: i64,
+    out: &mut Vec<EventRow>,
+) -> ApiResult<()> {
+    let previous = row.assignee_id;
+    let changes = DialogChanges {
+        status: Some(dialogs::OPEN.into()),
+        assignee_id: Some(None),
+        assigned_at: Some(None),
+        updated_at: Some(now),
+        ..Default::default()
+    };
+    let row = dialogs::update(conn, row, &changes)?;
+    dialog_rules::emit_because(conn, DIALOG_UNASSIGNED, &row, Some(reason), now, out)?;
+    requeue(conn, &row, previous, reason, now, out)
+}
+
+/// Dialogs released per round when an operator leaves.
+const RELEASE_BATCH: i64 = 200;
+
+/// An operator was deactivated or removed: each of their open dialogs loses its assignee and
+/// goes back to the queue (or, in manual chats, waits for anyone to answer). The caller has
+/// already made the operator inactive, so none comes back to them.
+pub fn release_operator(
+    conn: &mut DbConn,
+    ws: i64,
+    operator_id: i64,
+    now: i64,
+    out: &mut Vec<EventRow>,
+) -> ApiResult<()> {
+    loop {
+        let rows = queue::assigned_to(conn, ws, operator_id, RELEASE_BATCH)?;
+        for row in &rows {
+            take_back(conn, row, ChangeReason::OperatorDeactivated, now, out)?;
+        }
+        if (rows.len() as i64) < RELEASE_BATCH {
+            return Ok(());
+        }
+    }
 }

@@ -59,6 +59,10 @@ pub struct ChatSettings {
     pub auto_close_secs: i64,
     /// Who gets a new dialog.
     pub assignment: AssignmentPolicy,
+    /// An external web service that picks the operator for each dialog entering the queue of
+    /// a chat with an automatic `assignment`; the policy decides when it does not (`null`: no
+    /// service).
+    pub assignment_service: Option<AssignmentService>,
     pub queue: QueueSettings,
     pub rating: RatingSettings,
     pub offline: OfflineSettings,
@@ -87,6 +91,7 @@ impl Default for ChatSettings {
             operator_idle_secs: 0,
             auto_close_secs: 0,
             assignment: AssignmentPolicy::Manual,
+            assignment_service: None,
             queue: QueueSettings::default(),
             rating: RatingSettings::default(),
             offline: OfflineSettings::default(),
@@ -118,6 +123,34 @@ pub enum AssignmentPolicy {
 impl AssignmentPolicy {
     pub fn is_automatic(self) -> bool {
         self != AssignmentPolicy::Manual
+    }
+}
+
+/// Where livedesk offers dialogs for assignment: it POSTs the dialog, the visitor and the
+/// operators who can take it, and applies the `operator_id` the answer names (see README).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentService {
+    /// http:// or https:// URL of the service.
+    #[schema(max_length = 2048)]
+    pub url: String,
+    /// How long to wait for the answer, milliseconds; later the chat's policy decides.
+    #[serde(default = "AssignmentService::default_timeout_ms")]
+    #[schema(minimum = 100, maximum = 10000, default = 3000)]
+    pub timeout_ms: i64,
+    /// Signs each request (`Livedesk-Signature`, as webhooks are signed). Write-only: chats
+    /// are always shown with `null` here.
+    #[serde(default)]
+    #[schema(min_length = 16, max_length = 256)]
+    pub secret: Option<String>,
+}
+
+impl AssignmentService {
+    pub const DEFAULT_TIMEOUT_MS: i64 = 3000;
+    pub const MAX_TIMEOUT_MS: i64 = 10_000;
+
+    fn default_timeout_ms() -> i64 {
+        Self::DEFAULT_TIMEOUT_MS
     }
 }
 
@@ -268,6 +301,25 @@ impl ChatSettings {
         serde_json::to_string(self).expect("settings serialise")
     }
 
+    /// The settings as operators see them: the service's secret never leaves the server.
+    pub fn without_secrets(mut self) -> ChatSettings {
+        if let Some(service) = self.assignment_service.as_mut() {
+            service.secret = None;
+        }
+        self
+    }
+
+    /// The settings as the widget sees them: nothing about the assignment service.
+    pub fn for_widget(mut self) -> ChatSettings {
+        self.assignment_service = None;
+        self
+    }
+
+    /// The assignment service, when dialogs of this chat are offered to one.
+    pub fn offers_to(&self) -> Option<&AssignmentService> {
+        self.assignment_service.as_ref().filter(|_| self.assignment.is_automatic())
+    }
+
     /// Applies a JSON merge patch to these settings and validates the result.
     pub fn patched(&self, patch: &Value) -> ApiResult<ChatSettings> {
         if !patch.is_object() {
@@ -323,6 +375,24 @@ impl ChatSettings {
         v.range("settings.reopen_timeout_secs", self.reopen_timeout_secs, 0, 2_592_000);
         v.range("settings.operator_idle_secs", self.operator_idle_secs, 0, 86_400);
         v.range("settings.auto_close_secs", self.auto_close_secs, 0, 2_592_000);
+        if let Some(service) = &self.assignment_service {
+            v.url("settings.assignment_service.url", &service.url);
+            v.range(
+                "settings.assignment_service.timeout_ms",
+                service.timeout_ms,
+                100,
+                AssignmentService::MAX_TIMEOUT_MS,
+            );
+            if let Some(secret) = &service.secret {
+                let chars = secret.chars().count();
+                v.check(
+                    (16..=256).contains(&chars),
+                    "settings.assignment_service.secret",
+                    "invalid_length",
+                    "must be 16 to 256 characters",
+                );
+            }
+        }
         v.range("settings.queue.max_wait_secs", self.queue.max_wait_secs, 0, 86_400);
         v.range("settings.queue.notify_interval_mins", self.queue.notify_interval_mins, 0, 1440);
         v.max_chars("settings.queue.notify_text", &self.queue.notify_text, 1000);

@@ -103,6 +103,7 @@ mod tests {
             auto_reply_id: None,
             auto_reply_at: None,
             contact_request: None,
+            offer_due_at: None,
         }
     }
 

@@ -18,7 +18,7 @@ use crate::time::{MINUTE_MS, SECOND_MS};
 
 use super::chat_settings::{ChatSettings, ContactRequest};
 use super::dialogs as dialog_rules;
-use super::events::{ChangeReason, DIALOG_QUEUE_TIMEOUT, DIALOG_UNASSIGNED};
+use super::events::{ChangeReason, DIALOG_QUEUE_TIMEOUT};
 use super::messages;
 use super::{assignment, auto_replies, availability};
 
@@ -173,15 +173,5 @@ fn remind(conn: &mut DbConn, row: &DialogRow, s: &ChatSettings, now: i64, out: &
 /// under an automatic policy, goes back to the queue keeping its waiting time (never straight
 /// back to the same operator).
 fn hand_back(conn: &mut DbConn, row: &DialogRow, now: i64, out: &mut Vec<EventRow>) -> ApiResult<()> {
-    let previous = row.assignee_id;
-    let changes = DialogChanges {
-        status: Some(dialogs::OPEN.into()),
-        assignee_id: Some(None),
-        assigned_at: Some(None),
-        updated_at: Some(now),
-        ..Default::default()
-    };
-    let row = dialogs::update(conn, row, &changes)?;
-    dialog_rules::emit_because(conn, DIALOG_UNASSIGNED, &row, Some(ChangeReason::OperatorIdle), now, out)?;
-    assignment::requeue(conn, &row, previous, ChangeReason::OperatorIdle, now, out)
+    assignment::take_back(conn, row, ChangeReason::OperatorIdle, now, out)
 }

@@ -81,6 +81,11 @@ pub const EVENT_TYPES: &[&str] = &[
 pub enum ChangeReason {
     /// The chat's automatic assignment policy chose the operator.
     Policy,
+    /// The chat's external assignment service chose the operator.
+    AssignmentService,
+    /// The chat's assignment service gave no usable answer (none in time, an error, no
+    /// operator, or one who cannot take the dialog), so the policy decided.
+    AssignmentServiceFallback,
     /// The dialog entered the queue: nobody could take it.
     Queued,
     /// The periodic reminder of the visitor's place in the queue.
@@ -89,6 +94,8 @@ pub enum ChangeReason {
     OperatorIdle,
     /// An operator or admin removed the assignee.
     Unassigned,
+    /// The assignee was deactivated or removed.
+    OperatorDeactivated,
     /// The chat's longest queue wait passed; the dialog left the queue.
     QueueTimeout,
     /// No message for the chat's auto-close time.

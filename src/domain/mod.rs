@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod assignment;
+pub mod assignment_service;
 pub mod auto_replies;
 pub mod availability;
 pub mod billing;

@@ -107,9 +107,10 @@ pub async fn invite(
 pub async fn issue_password_link(state: &AppState, principal: &Principal, id: i64) -> ApiResult<LinkToken> {
     principal.require_admin()?;
     let actor = principal.clone();
+    let ws = actor.workspace_id;
     state
         .db
-        .write(move |conn| {
+        .write_in(ws, move |conn| {
             let now = now_ms();
             let target = find_target(conn, &actor, id)?;
             guard_admin_on_super_admin(&actor, &target)?;
@@ -209,6 +210,7 @@ pub async fn update(
             }
             if deactivated && target.active {
                 sessions::revoke_all_for_operator(conn, target.id, None, "deactivated", now)?;
+                assignment::release_operator(conn, ws, target.id, now, &mut Vec::new())?;
             }
             Ok(updated)
         })
@@ -220,9 +222,11 @@ pub async fn update(
 pub async fn remove(state: &AppState, principal: &Principal, id: i64) -> ApiResult<()> {
     principal.require_admin()?;
     let actor = principal.clone();
+    let ws = actor.workspace_id;
+    // Under the workspace lock: the operator's dialogs go back to the queue.
     state
         .db
-        .write(move |conn| {
+        .write_in(ws, move |conn| {
             let now = now_ms();
             let target = find_target(conn, &actor, id)?;
             guard_admin_on_super_admin(&actor, &target)?;
@@ -239,6 +243,7 @@ pub async fn remove(state: &AppState, principal: &Principal, id: i64) -> ApiResu
             sessions::revoke_all_for_operator(conn, target.id, None, "deleted", now)?;
             api_keys::revoke_for_operator(conn, target.id, now)?;
             operator_tokens::expire_unused(conn, target.id, now)?;
+            assignment::release_operator(conn, ws, target.id, now, &mut Vec::new())?;
             Ok(())
         })
         .await

@@ -1,5 +1,6 @@
 //! Background workers; each runs until the process ends.
 
+pub mod assignment_offers;
 pub mod timers;
 pub mod webhook_sender;
 pub mod webhooks;

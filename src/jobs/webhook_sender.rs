@@ -101,6 +101,60 @@ impl Sender {
     }
 }
 
+/// Why a request for an answer gave none.
+#[derive(Debug, Clone)]
+pub struct AskFailure {
+    pub timed_out: bool,
+    pub detail: String,
+}
+
+impl Sender {
+    /// Posts `body` to `url` (signed when a secret is given) and returns up to `limit` bytes of
+    /// a 2xx answer; everything, the answer included, within `timeout`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn ask(
+        &self,
+        url: &str,
+        secret: Option<&str>,
+        event_type: &str,
+        key: &str,
+        body: &str,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<Vec<u8>, AskFailure> {
+        let failed = |timed_out: bool, detail: String| AskFailure { timed_out, detail };
+        if !self.allow_private && literal_ip(url).is_some_and(|ip| !is_public(ip)) {
+            return Err(failed(false, "the URL points at a private address, which this server does not call".into()));
+        }
+        let mut request = self
+            .client
+            .post(url)
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(EVENT_HEADER, event_type)
+            .header(DELIVERY_HEADER, key)
+            .body(body.to_string());
+        if let Some(secret) = secret {
+            request = request.header(SIGNATURE_HEADER, signature(secret, chrono::Utc::now().timestamp(), body));
+        }
+        let response = request.send().await.map_err(|e| failed(e.is_timeout(), describe(&e)))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(failed(false, format!("the service answered {status}")));
+        }
+        let mut stream = response.bytes_stream();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| failed(e.is_timeout(), describe(&e)))?;
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > limit {
+                return Err(failed(false, format!("the answer is longer than {limit} bytes")));
+            }
+        }
+        Ok(bytes)
+    }
+}
+
 /// The first [`EXCERPT_BYTES`] of the answer (lossy UTF-8), reading no further.
 async fn read_excerpt(response: reqwest::Response) -> (Option<String>, Option<String>) {
     let mut stream = response.bytes_stream();

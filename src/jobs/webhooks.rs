@@ -38,6 +38,11 @@ impl WebhookJobs {
         Ok(Self { sender: Sender::new(settings)?, wake: Arc::new(Notify::new()) })
     }
 
+    /// The HTTP client webhooks go out with (also for assignment service offers).
+    pub fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
     /// Asks for a pass soon; wakes after many calls coalesce into one.
     pub fn wake(&self) {
         self.wake.notify_one();

@@ -24,7 +24,7 @@ impl From<ChatRow> for ChatView {
     fn from(r: ChatRow) -> Self {
         Self {
             id: r.id,
-            settings: ChatSettings::from_stored(&r.settings),
+            settings: ChatSettings::from_stored(&r.settings).without_secrets(),
             name: r.name,
             public_key: r.public_key,
             archived: r.archived_at.is_some(),
@@ -44,6 +44,6 @@ pub struct WidgetChatView {
 
 impl From<&ChatRow> for WidgetChatView {
     fn from(r: &ChatRow) -> Self {
-        Self { name: r.name.clone(), settings: ChatSettings::from_stored(&r.settings) }
+        Self { name: r.name.clone(), settings: ChatSettings::from_stored(&r.settings).for_widget() }
     }
 }

@@ -59,6 +59,9 @@ pub struct DialogRow {
     /// The contact (`email`, `phone`) the last auto-reply asked for: the visitor's next message
     /// holding one fills the visitor card.
     pub contact_request: Option<String>,
+    /// While queued in a chat with an assignment service: when the offer to the service is
+    /// (next) sent; `None` when no offer is pending.
+    pub offer_due_at: Option<i64>,
 }
 
 pub const OPEN: &str = "open";
@@ -191,6 +194,7 @@ pub struct DialogChanges {
     pub auto_reply_id: Option<Option<i64>>,
     pub auto_reply_at: Option<Option<i64>>,
     pub contact_request: Option<Option<String>>,
+    pub offer_due_at: Option<Option<i64>>,
 }
 
 /// Applies `changes` to the dialog `before` is the current row of.

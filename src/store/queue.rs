@@ -123,3 +123,41 @@ pub fn recheck_chat(conn: &mut DbConn, workspace_id: i64, chat_id: i64, now: i64
         .execute(conn)
     })
 }
+
+/// Ids (with their workspace) of dialogs whose offer to an assignment service is due.
+pub fn offers_due(conn: &mut DbConn, now: i64, limit: i64) -> QueryResult<Vec<(i64, i64)>> {
+    crate::typed!(conn => {
+        dialogs::table
+            .filter(dialogs::offer_due_at.le(now))
+            .order((dialogs::offer_due_at.asc(), dialogs::id.asc()))
+            .select((dialogs::workspace_id, dialogs::id))
+            .limit(limit)
+            .load(conn)
+    })
+}
+
+/// The dialogs among `ids` whose offer is still due, read again inside the writing
+/// transaction: one another node claimed meanwhile drops out.
+pub fn offers_still_due(conn: &mut DbConn, workspace_id: i64, ids: &[i64], now: i64) -> QueryResult<Vec<DialogRow>> {
+    crate::typed!(conn => {
+        dialogs::table
+            .filter(dialogs::workspace_id.eq(workspace_id))
+            .filter(dialogs::id.eq_any(ids))
+            .filter(dialogs::offer_due_at.le(now))
+            .order(dialogs::id.asc())
+            .load(conn)
+    })
+}
+
+/// Up to `limit` open dialogs assigned to the operator (through `dialogs_active_assignee`).
+pub fn assigned_to(conn: &mut DbConn, workspace_id: i64, operator_id: i64, limit: i64) -> QueryResult<Vec<DialogRow>> {
+    crate::typed!(conn => {
+        dialogs::table
+            .filter(diesel::dsl::sql::<Bool>("dialogs.status = 'assigned'"))
+            .filter(dialogs::assignee_id.eq(operator_id))
+            .filter(dialogs::workspace_id.eq(workspace_id))
+            .order(dialogs::id.asc())
+            .limit(limit)
+            .load(conn)
+    })
+}

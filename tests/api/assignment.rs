@@ -12,12 +12,12 @@ use crate::ws::Ws;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
-async fn spawn() -> TestApp {
+pub async fn spawn() -> TestApp {
     TestApp::spawn_with(|c| c.timer_tick_ms = 100).await
 }
 
 /// Polls `probe` until it returns `Some`, failing after the deadline.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -32,7 +32,7 @@ where
     }
 }
 
-async fn set_capacity(app: &TestApp, admin: &Session, operator: &Session, n: i64) {
+pub async fn set_capacity(app: &TestApp, admin: &Session, operator: &Session, n: i64) {
     let res = app
         .patch(&format!("/api/v1/operators/{}", operator.operator_id), &admin.token, json!({"max_active_dialogs": n}))
         .await;
@@ -41,7 +41,7 @@ async fn set_capacity(app: &TestApp, admin: &Session, operator: &Session, n: i64
 }
 
 /// Connects the operator's socket and waits until presence shows them online.
-async fn go_online(app: &TestApp, operator: &Session) -> Ws {
+pub async fn go_online(app: &TestApp, operator: &Session) -> Ws {
     let mut ws = app.ws("/api/v1/ws", &operator.token).await;
     ws.frame().await;
     eventually("the operator online", || async {
@@ -56,16 +56,16 @@ async fn go_online(app: &TestApp, operator: &Session) -> Ws {
     ws
 }
 
-async fn assignee(app: &TestApp, admin: &Session, dialog_id: i64) -> Option<i64> {
+pub async fn assignee(app: &TestApp, admin: &Session, dialog_id: i64) -> Option<i64> {
     app.dialog(admin, dialog_id).await["assignee"]["id"].as_i64()
 }
 
-async fn wait_assignee(app: &TestApp, admin: &Session, dialog_id: i64) -> i64 {
+pub async fn wait_assignee(app: &TestApp, admin: &Session, dialog_id: i64) -> i64 {
     eventually("an assignee", || assignee(app, admin, dialog_id)).await
 }
 
 /// The visitor's view of their dialog once the timer job has queued it.
-async fn wait_queued(app: &TestApp, visitor: &Visitor, dialog_id: i64) -> Value {
+pub async fn wait_queued(app: &TestApp, visitor: &Visitor, dialog_id: i64) -> Value {
     eventually("the dialog in the queue", || async {
         let res = app.visitor_get(visitor, &format!("/api/v1/widget/dialogs/{dialog_id}")).await;
         res.body["queue_position"].as_i64().map(|_| res.body.clone())
@@ -73,7 +73,7 @@ async fn wait_queued(app: &TestApp, visitor: &Visitor, dialog_id: i64) -> Value 
     .await
 }
 
-async fn events_of(app: &TestApp, admin: &Session, event_type: &str, dialog_id: i64) -> Vec<Value> {
+pub async fn events_of(app: &TestApp, admin: &Session, event_type: &str, dialog_id: i64) -> Vec<Value> {
     let page = app.get("/api/v1/events?since=0&limit=500", &admin.token).await;
     page.expect(200);
     page.body["events"]
@@ -85,20 +85,20 @@ async fn events_of(app: &TestApp, admin: &Session, event_type: &str, dialog_id: 
         .collect()
 }
 
-struct Team {
-    owner: Session,
-    ann: Session,
-    bob: Session,
+pub struct Team {
+    pub owner: Session,
+    pub ann: Session,
+    pub bob: Session,
 }
 
-async fn team(app: &TestApp) -> Team {
+pub async fn team(app: &TestApp) -> Team {
     let owner = app.signup("Acme", "owner@acme.test").await;
     let ann = app.add_operator(&owner, "ann@acme.test", "operator").await;
     let bob = app.add_operator(&owner, "bob@acme.test", "operator").await;
     Team { owner, ann, bob }
 }
 
-async fn chat(app: &TestApp, owner: &Session, settings: Value) -> Chat {
+pub async fn chat(app: &TestApp, owner: &Session, settings: Value) -> Chat {
     app.create_chat(owner, "Shop", settings).await
 }
 
@@ -376,4 +376,102 @@ async fn capacity_is_for_admins_and_validated() {
         )
         .await;
     assert_eq!(bad.status, 422);
+}
+
+/// Moves the dialog's last queue reminder `ms` into the past and makes it due, as if that much
+/// time had gone by.
+fn age_queue_reminder(app: &TestApp, dialog_id: i64, ms: i64) {
+    use diesel::RunQueryDsl;
+    let db = livedesk::db::Db::connect(&livedesk::db::DatabaseUrl::parse(&app.db.url).unwrap(), 1).unwrap();
+    let mut conn = db.get_blocking().unwrap();
+    let sql = format!(
+        "UPDATE dialogs SET queue_notified_at = queue_notified_at - {ms}, due_at = queue_notified_at - {ms} \
+         WHERE id = {dialog_id}"
+    );
+    assert_eq!(diesel::sql_query(sql).execute(&mut *conn).unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_queued_visitor_hears_their_place_again_every_interval() {
+    let app = spawn().await;
+    let t = team(&app).await;
+    let settings = json!({
+        "assignment": "round_robin",
+        "queue": {"notify_interval_mins": 2, "notify_text": "You are number {position}."},
+    });
+    let chat = chat(&app, &t.owner, settings).await;
+    // Nobody is online: both visitors wait.
+    let mut dialogs = Vec::new();
+    for text in ["first", "second"] {
+        let v = app.start_visitor(&chat.public_key).await;
+        let d = app.visitor_writes_dialog(&v, text).await;
+        wait_queued(&app, &v, d).await;
+        dialogs.push(d);
+    }
+    let reminders = |d: i64| {
+        let app = &app;
+        let owner = &t.owner;
+        async move {
+            events_of(app, owner, "message.created", d)
+                .await
+                .into_iter()
+                .map(|e| e["data"]["message"]["body"].as_str().unwrap_or_default().to_string())
+                .filter(|b| b.starts_with("You are number"))
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // Two minutes pass for the second visitor only.
+    age_queue_reminder(&app, dialogs[1], 2 * 60_000 + 1_000);
+    let got =
+        eventually("the reminder", || async { Some(reminders(dialogs[1]).await).filter(|r| !r.is_empty()) }).await;
+    assert_eq!(got, ["You are number 2."]);
+    let queued = events_of(&app, &t.owner, "dialog.queued", dialogs[1]).await;
+    let last = queued.last().unwrap();
+    assert_eq!(last["data"]["reason"], "queue_reminder");
+    assert_eq!(last["data"]["position"], 2);
+    assert!(reminders(dialogs[0]).await.is_empty(), "the first visitor's interval has not passed");
+
+    // Not again before the next interval.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(reminders(dialogs[1]).await.len(), 1);
+    age_queue_reminder(&app, dialogs[1], 2 * 60_000 + 1_000);
+    eventually("the second reminder", || async { (reminders(dialogs[1]).await.len() == 2).then_some(()) }).await;
+}
+
+#[tokio::test]
+async fn a_deactivated_or_removed_operator_hands_their_dialogs_back() {
+    let app = spawn().await;
+    let t = team(&app).await;
+    let chat = chat(&app, &t.owner, json!({"assignment": "least_busy"})).await;
+    let _ann = go_online(&app, &t.ann).await;
+    let mut dialogs = Vec::new();
+    for i in 0..2 {
+        let v = app.start_visitor(&chat.public_key).await;
+        let d = app.visitor_writes_dialog(&v, &format!("hello {i}")).await;
+        assert_eq!(wait_assignee(&app, &t.owner, d).await, t.ann.operator_id);
+        dialogs.push(d);
+    }
+    let _bob = go_online(&app, &t.bob).await;
+
+    // Deactivating Ann gives her dialogs to Bob, who is online with room.
+    let res =
+        app.patch(&format!("/api/v1/operators/{}", t.ann.operator_id), &t.owner.token, json!({"active": false})).await;
+    res.expect(200);
+    for &d in &dialogs {
+        assert_eq!(assignee(&app, &t.owner, d).await, Some(t.bob.operator_id));
+        let unassigned = events_of(&app, &t.owner, "dialog.unassigned", d).await;
+        assert_eq!(unassigned.len(), 1);
+        assert_eq!(unassigned[0]["data"]["reason"], "operator_deactivated");
+    }
+
+    // Removing Bob with nobody else online puts them in the queue, in waiting order.
+    app.delete(&format!("/api/v1/operators/{}", t.bob.operator_id), &t.owner.token).await.expect(204);
+    for (i, &d) in dialogs.iter().enumerate() {
+        assert_eq!(assignee(&app, &t.owner, d).await, None);
+        let queued = events_of(&app, &t.owner, "dialog.queued", d).await;
+        let last = queued.last().expect("queued again");
+        assert_eq!(last["data"]["reason"], "operator_deactivated");
+        assert_eq!(last["data"]["position"], i as i64 + 1);
+    }
 }

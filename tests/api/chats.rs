@@ -33,6 +33,7 @@ fn default_settings() -> Value {
         "operator_idle_secs": 0,
         "auto_close_secs": 0,
         "assignment": "manual",
+        "assignment_service": null,
         "queue": {
             "max_wait_secs": 600,
             "notify_interval_mins": 2,

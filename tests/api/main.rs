@@ -5,6 +5,7 @@ mod helpers;
 
 mod api_keys;
 mod assignment;
+mod assignment_service;
 mod auth;
 mod authorization;
 mod auto_replies;
@@ -25,6 +26,7 @@ mod openapi;
 mod operations;
 mod operators;
 mod outage;
+mod queue_scenario;
 mod rate_limits;
 mod ratings;
 mod realtime;

@@ -1,8 +1,8 @@
-//! A webhook receiver on 127.0.0.1:0: records every request and answers with the status the
-//! test chooses (keep-alive HTTP/1.1, bodies by Content-Length).
+//! A webhook receiver on 127.0.0.1:0: records every request and answers with the status, body
+//! and delay the test chooses (keep-alive HTTP/1.1, bodies by Content-Length).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,7 +32,16 @@ pub struct Receiver {
     pub addr: std::net::SocketAddr,
     requests: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    answer: Answer,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What the receiver answers with besides the status: a body (`None`: `answer <status>`) and
+/// a delay before answering.
+#[derive(Clone, Default)]
+struct Answer {
+    body: Arc<Mutex<Option<String>>>,
+    delay_ms: Arc<AtomicU64>,
 }
 
 impl Receiver {
@@ -41,13 +50,24 @@ impl Receiver {
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(AtomicU16::new(200));
-        let (r, s) = (requests.clone(), status.clone());
+        let answer = Answer::default();
+        let (r, s, a) = (requests.clone(), status.clone(), answer.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, r.clone(), s.clone()));
+                tokio::spawn(serve(stream, r.clone(), s.clone(), a.clone()));
             }
         });
-        Receiver { addr, requests, status, task }
+        Receiver { addr, requests, status, answer, task }
+    }
+
+    /// Answers with this body (JSON or anything else) from now on.
+    pub fn respond_body(&self, body: &str) {
+        *self.answer.body.lock().unwrap() = Some(body.to_string());
+    }
+
+    /// Waits this long before answering each request from now on.
+    pub fn delay(&self, delay: Duration) {
+        self.answer.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     pub fn url(&self) -> String {
@@ -87,7 +107,7 @@ impl Drop for Receiver {
     }
 }
 
-async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Received>>>, status: Arc<AtomicU16>) {
+async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Received>>>, status: Arc<AtomicU16>, answer: Answer) {
     let mut buf = Vec::new();
     loop {
         let head_end = loop {
@@ -119,8 +139,15 @@ async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Received>>>, statu
         buf.drain(..head_end + length);
         let answered = status.load(Ordering::SeqCst);
         requests.lock().unwrap().push(Received { headers, body, answered });
-        let reply =
-            format!("HTTP/1.1 {answered} X\r\ncontent-type: text/plain\r\ncontent-length: 10\r\n\r\nanswer {answered}");
+        let delay = answer.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        let text = answer.body.lock().unwrap().clone().unwrap_or_else(|| format!("answer {answered}"));
+        let reply = format!(
+            "HTTP/1.1 {answered} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{text}",
+            text.len()
+        );
         if stream.write_all(reply.as_bytes()).await.is_err() {
             return;
         }

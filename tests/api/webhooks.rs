@@ -12,14 +12,14 @@ use crate::helpers::{Session, TestApp};
 use crate::webhook_receiver::{Received, Receiver};
 
 /// Fast retries and ticks so scenarios take a second, not hours.
-fn fast(config: &mut livedesk::config::Config) {
+pub fn fast(config: &mut livedesk::config::Config) {
     config.webhooks.tick_ms = 20;
     config.webhooks.backoff_base_ms = 50;
     config.webhooks.backoff_max_secs = 1;
     config.webhooks.timeout_secs = 2;
 }
 
-async fn subscribe(app: &TestApp, admin: &Session, url: &str, types: &[&str], notes: bool) -> (i64, String) {
+pub async fn subscribe(app: &TestApp, admin: &Session, url: &str, types: &[&str], notes: bool) -> (i64, String) {
     let res = app
         .post("/api/v1/webhooks", &admin.token, json!({"url": url, "event_types": types, "include_notes": notes}))
         .await;
@@ -28,7 +28,7 @@ async fn subscribe(app: &TestApp, admin: &Session, url: &str, types: &[&str], no
 }
 
 /// Checks `Livedesk-Signature: t=..,v1=..` the way a receiver would: HMAC-SHA256 of "t.body".
-fn verify(secret: &str, request: &Received) -> bool {
+pub fn verify(secret: &str, request: &Received) -> bool {
     let header = request.header("livedesk-signature");
     let parts: HashMap<&str, &str> = header.split(',').filter_map(|p| p.split_once('=')).collect();
     let (Some(t), Some(v1)) = (parts.get("t"), parts.get("v1")) else { return false };

@@ -1,0 +1,2 @@
+DROP INDEX dialogs_offer_due;
+ALTER TABLE dialogs DROP COLUMN offer_due_at;
