@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod dialog;
+pub mod file;
 pub mod message;
 pub mod operator;
 pub mod rating;
