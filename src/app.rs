@@ -14,6 +14,7 @@ use crate::db::group_commit::GroupCommit;
 use crate::db::{DatabaseUrl, Db, run_migrations};
 use crate::domain::presence;
 use crate::error::extractors;
+use crate::files::LocalDisk;
 use crate::http::{cors, fallback, metrics, request_id, request_shape, security_headers};
 use crate::jobs::{self, webhooks::WebhookJobs};
 use crate::metrics::Metrics;
@@ -49,7 +50,21 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     let webhooks = WebhookJobs::new(&config.webhooks)?;
     let wake = webhooks.clone();
     db.add_commit_listener(move |_| wake.wake());
-    let state = AppState { config: Arc::new(config), db, jwt, writer, limiter, metrics, realtime, node_id, webhooks };
+    let files_dir = config.files_dir();
+    let files = LocalDisk::open(files_dir.clone())
+        .map_err(|e| format!("cannot use the files folder {}: {e}", files_dir.display()))?;
+    let state = AppState {
+        config: Arc::new(config),
+        db,
+        jwt,
+        writer,
+        limiter,
+        metrics,
+        realtime,
+        node_id,
+        webhooks,
+        files: Arc::new(files),
+    };
     tokio::spawn(presence::maintain(state.clone()));
     tokio::spawn(retention::run(state.clone()));
     tokio::spawn(jobs::webhooks::run(state.clone()));

@@ -64,6 +64,20 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1024..=104_857_600), global = true)]
     pub body_limit: u64,
 
+    /// Folder for uploaded files (attachments and avatars). Default: `files` in the data folder.
+    #[arg(long = "files-dir", env = "LIVEDESK_FILES_DIR", global = true)]
+    pub files_dir: Option<PathBuf>,
+
+    /// Largest message attachment, in bytes (any type).
+    #[arg(long = "attachment-max-bytes", env = "LIVEDESK_ATTACHMENT_MAX_BYTES", default_value_t = 2_097_152,
+          value_parser = clap::value_parser!(u64).range(1..=1_073_741_824), global = true)]
+    pub attachment_max_bytes: u64,
+
+    /// Largest avatar picture, in bytes (JPEG or PNG).
+    #[arg(long = "avatar-max-bytes", env = "LIVEDESK_AVATAR_MAX_BYTES", default_value_t = 5_242_880,
+          value_parser = clap::value_parser!(u64).range(1..=1_073_741_824), global = true)]
+    pub avatar_max_bytes: u64,
+
     /// Whether anyone may sign up and create a workspace through the API.
     #[arg(long = "signup-enabled", env = "LIVEDESK_SIGNUP_ENABLED", default_value_t = true,
           action = clap::ArgAction::Set, global = true)]
@@ -328,6 +342,11 @@ impl Config {
         }
     }
 
+    /// Where uploaded files are kept.
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir.clone().unwrap_or_else(|| self.data_dir.join("files"))
+    }
+
     pub fn dialog_link(&self, id: i64, session_id: &str) -> String {
         match &self.dialog_link_template {
             Some(t) => t.replace("{id}", &id.to_string()).replace("{session_id}", session_id),
@@ -387,6 +406,7 @@ impl Config {
         config.jwt_secret = None;
         config.cors_origins = Vec::new();
         config.public_url = None;
+        config.files_dir = None;
         config.redis_url = None;
         config.dialog_link_template = None;
         config.widget_script_url = None;

@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

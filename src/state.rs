@@ -7,6 +7,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::group_commit::GroupCommit;
+use crate::files::FileStorage;
 use crate::jobs::webhooks::WebhookJobs;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
@@ -27,4 +28,6 @@ pub struct AppState {
     /// Webhook delivery: wakes the worker, sends requests.
     pub webhooks: WebhookJobs,
     pub metrics: Metrics,
+    /// Where uploaded files live.
+    pub files: Arc<dyn FileStorage>,
 }

@@ -376,6 +376,8 @@ pub enum MessageKindParam {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SendMessageRequest {
+    /// The text; may be empty (or left out) when the message carries attachments.
+    #[serde(default)]
     #[schema(max_length = 10000)]
     pub body: String,
     pub kind: Option<MessageKindParam>,
@@ -385,6 +387,11 @@ pub struct SendMessageRequest {
     pub client_id: Option<String>,
     /// Where the reply goes; default the channel the visitor last wrote from.
     pub channel: Option<Channel>,
+    /// Ids of the caller's own uploads (`POST /api/v1/files`) not sent yet. With attachments
+    /// the body may be empty.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub attachment_ids: Vec<String>,
 }
 
 /// Reply to the visitor or add an internal note. The first operator to reply to an unassigned
@@ -413,6 +420,7 @@ pub async fn send_message(
         body: b.body,
         client_id: b.client_id,
         channel: b.channel,
+        attachment_ids: b.attachment_ids,
     };
     let sent = messages::send_as_operator(&state, &auth, id.into_inner(), input).await?;
     Ok(SendMessageResponse::respond(sent))

@@ -9,6 +9,7 @@ pub mod chats;
 pub mod dialogs;
 pub mod docs;
 pub mod exports;
+pub mod files;
 pub mod health;
 pub mod me;
 pub mod openapi;
@@ -45,6 +46,10 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/set-password").post(auth::set_password))
         .service(web::resource("/me").get(me::get_me).patch(me::update_me))
         .service(web::resource("/me/password").post(me::change_password))
+        .service(web::resource("/me/avatar").put(files::put_my_avatar).delete(files::delete_my_avatar))
+        .service(web::resource("/files").post(files::upload))
+        .service(web::resource("/files/{id}").get(files::download))
+        .service(web::resource("/avatars/{id}").get(files::avatar))
         .service(web::resource("/me/presence").put(realtime::set_presence))
         .service(web::resource("/me/notifications").get(realtime::list_notifications))
         .service(web::resource("/me/notifications/{chat_id}").put(realtime::update_notifications))
@@ -56,11 +61,19 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
             web::resource("/operators/{id}").get(operators::get).patch(operators::update).delete(operators::remove),
         )
         .service(web::resource("/operators/{id}/password-link").post(operators::password_link))
+        .service(
+            web::resource("/operators/{id}/avatar")
+                .put(files::put_operator_avatar)
+                .delete(files::delete_operator_avatar),
+        )
         .service(web::resource("/api-keys").get(api_keys::list).post(api_keys::create))
         .service(web::resource("/api-keys/{id}").delete(api_keys::revoke))
         .service(web::resource("/chats").get(chats::list).post(chats::create))
         .service(web::resource("/chats/{id}").get(chats::get).patch(chats::update).delete(chats::delete))
         .service(web::resource("/chats/{id}/embed").get(chats::embed))
+        .service(
+            web::resource("/chats/{id}/avatars/{kind}").put(files::put_chat_avatar).delete(files::delete_chat_avatar),
+        )
         .service(web::resource("/dialogs").get(dialogs::list).post(dialogs::create))
         .service(web::resource("/dialogs/{id}").get(dialogs::get))
         .service(web::resource("/dialogs/{id}/assign").post(dialogs::assign))
@@ -113,6 +126,9 @@ pub fn v1_routes(cfg: &mut web::ServiceConfig) {
 pub fn widget_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/sessions").post(widget::start_session))
         .service(web::resource("/me").get(widget::get_me).patch(widget::update_me))
+        .service(web::resource("/me/avatar").put(files::put_widget_avatar).delete(files::delete_widget_avatar))
+        .service(web::resource("/files").post(files::widget_upload))
+        .service(web::resource("/files/{id}").get(files::widget_download))
         .service(web::resource("/availability").get(widget::get_availability))
         .service(web::resource("/page-views").post(widget::page_view))
         .service(web::resource("/dialogs").get(widget::list_dialogs))

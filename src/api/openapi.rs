@@ -10,7 +10,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    api_keys, auth, auto_replies, billing, chats, dialogs, exports, health, me, operators, ratings, realtime,
+    api_keys, auth, auto_replies, billing, chats, dialogs, exports, files, health, me, operators, ratings, realtime,
     saved_replies, stats, tags, visitors, webhooks, widget,
 };
 use crate::error::{FieldError, Problem};
@@ -123,6 +123,19 @@ use crate::error::{FieldError, Problem};
         webhooks::resume,
         webhooks::deliveries,
         webhooks::redeliver,
+        files::upload,
+        files::download,
+        files::avatar,
+        files::widget_upload,
+        files::widget_download,
+        files::put_my_avatar,
+        files::delete_my_avatar,
+        files::put_operator_avatar,
+        files::delete_operator_avatar,
+        files::put_chat_avatar,
+        files::delete_chat_avatar,
+        files::put_widget_avatar,
+        files::delete_widget_avatar,
     ),
     components(schemas(
         Problem,
@@ -130,7 +143,8 @@ use crate::error::{FieldError, Problem};
         crate::export::Report,
         super::dialogs::StatusParam,
         super::dialogs::SortParam,
-        super::dialogs::OrderParam
+        super::dialogs::OrderParam,
+        super::files::ChatAvatarKind
     )),
     modifiers(&SecuritySchemes),
     tags(
@@ -149,6 +163,7 @@ use crate::error::{FieldError, Problem};
         (name = "ratings", description = "Visitor ratings and reviews, for admins only"),
         (name = "exports", description = "XLSX reports for admins"),
         (name = "billing", description = "Message prices per channel and dialog costs, for super admins only"),
+        (name = "files", description = "Attachments (upload, then send with a message) and public avatar pictures"),
         (name = "webhooks", description = "Signed HTTP deliveries of workspace events to integrations, for admins"),
         (name = "widget", description = "The visitor side, authenticated with a visitor token"),
         (name = "realtime", description = "WebSockets (frames in openapi/asyncapi.json), event catch-up, presence"),

@@ -257,8 +257,12 @@ pub async fn post_message(
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let visitor = visitors::as_principal(&state, &auth, id.into_inner()).await?;
-    let input =
-        VisitorMessageInput { body: b.body, client_id: b.client_id, channel: b.channel.unwrap_or(Channel::Api) };
+    let input = VisitorMessageInput {
+        body: b.body,
+        client_id: b.client_id,
+        channel: b.channel.unwrap_or(Channel::Api),
+        attachment_ids: Vec::new(),
+    };
     let sent = messages::send_as_visitor(&state, &visitor, input).await?;
     Ok(SendMessageResponse::respond(sent))
 }

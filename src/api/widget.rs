@@ -222,11 +222,18 @@ pub async fn list_messages(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct WidgetMessageRequest {
+    /// The text; may be empty (or left out) when the message carries attachments.
+    #[serde(default)]
     #[schema(max_length = 10000)]
     pub body: String,
     /// The widget's own id for the message: a retry with the same id returns the original.
     #[schema(max_length = 100)]
     pub client_id: Option<String>,
+    /// Ids of the visitor's own uploads (`POST /api/v1/widget/files`) not sent yet. With
+    /// attachments the body may be empty.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub attachment_ids: Vec<String>,
 }
 
 /// The visitor writes. The message joins their open dialog, reopens one closed within the
@@ -252,7 +259,12 @@ pub async fn send_message(
     let key = format!("{ip}:{}", visitor.workspace_id);
     enforce(&state, Bucket::VisitorMessagesAddress, &key, &limits.visitor_messages_address).await?;
     let b = body.into_inner();
-    let input = VisitorMessageInput { body: b.body, client_id: b.client_id, channel: Channel::Web };
+    let input = VisitorMessageInput {
+        body: b.body,
+        client_id: b.client_id,
+        channel: Channel::Web,
+        attachment_ids: b.attachment_ids,
+    };
     let sent = messages::send_as_visitor(&state, &visitor, input).await?;
     Ok(SendMessageResponse::respond(sent))
 }

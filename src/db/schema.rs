@@ -111,6 +111,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         last_seen_at -> BigInt,
+        avatar_url -> Nullable<Text>,
     }
 }
 
@@ -463,7 +464,25 @@ diesel::joinable!(dialog_tags -> tags (tag_id));
 diesel::joinable!(visitor_notes -> visitors (visitor_id));
 diesel::joinable!(page_views -> visitors (visitor_id));
 diesel::joinable!(response_times -> dialogs (dialog_id));
+diesel::table! {
+    files (id) {
+        id -> Text,
+        workspace_id -> BigInt,
+        kind -> Text,
+        storage_key -> Text,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        uploader_type -> Text,
+        uploader_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(ratings -> dialogs (dialog_id));
+diesel::joinable!(files -> messages (message_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
@@ -498,4 +517,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     rating_rollups,
     stats_rollup_backfill,
     billing_prices,
+    files,
 );

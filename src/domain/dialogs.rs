@@ -60,7 +60,8 @@ pub fn present(
         tags_by_dialog.entry(dialog_id).or_default().push(TagView::from(&tag));
     }
     let mut last_by_id: HashMap<i64, _> = last_messages.into_iter().map(|m| (m.id, m)).collect();
-    let mut names = AuthorNames { operators, ..Default::default() };
+    let attachments = super::messages::attachments_of(conn, &last_ids)?;
+    let mut names = AuthorNames { operators, attachments, ..Default::default() };
 
     Ok(rows
         .iter()

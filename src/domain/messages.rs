@@ -8,6 +8,7 @@ use crate::auth::visitor::VisitorPrincipal;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::model::dialog::{ClosedBy, DialogSummary};
+use crate::model::file::FileView;
 use crate::model::message::{AuthorNames, AuthorType, MessageView};
 use crate::model::operator::OperatorBrief;
 use crate::pagination::{Page, PageParams};
@@ -15,7 +16,7 @@ use crate::state::AppState;
 use crate::store::dialogs::{self, Counted, DialogRow};
 use crate::store::events::EventRow;
 use crate::store::messages::{self, KIND_MESSAGE, KIND_NOTE, KIND_SYSTEM, MessageRow, NewMessage};
-use crate::store::{chats, operators, response_times, visitors};
+use crate::store::{chats, files, operators, response_times, visitors};
 use crate::time::{SECOND_MS, now_ms};
 use crate::validate::Validator;
 
@@ -28,6 +29,8 @@ use super::events::{self, Audience, MESSAGE_CREATED, MESSAGE_DELETED, MessageEve
 /// Longest message text, in characters.
 pub const MAX_BODY_CHARS: usize = 10_000;
 pub const MAX_CLIENT_ID_CHARS: usize = 100;
+/// Most files one message carries.
+pub const MAX_ATTACHMENTS: usize = 10;
 
 /// The outcome of a send.
 #[derive(Debug, Clone)]
@@ -39,13 +42,58 @@ pub struct Sent {
     pub events: Vec<EventRow>,
 }
 
-fn validate(body: &str, client_id: Option<&str>) -> ApiResult<()> {
+/// A message needs text or at least one attachment.
+fn validate(body: &str, client_id: Option<&str>, attachment_ids: &[String]) -> ApiResult<()> {
     let mut v = Validator::new();
-    v.text("body", body, MAX_BODY_CHARS);
+    if attachment_ids.is_empty() {
+        v.text("body", body, MAX_BODY_CHARS);
+    } else {
+        v.max_chars("body", body.trim(), MAX_BODY_CHARS);
+    }
     if let Some(id) = client_id {
         v.text("client_id", id, MAX_CLIENT_ID_CHARS);
     }
+    v.check(attachment_ids.len() <= MAX_ATTACHMENTS, "attachment_ids", "too_many", "at most 10 attachments");
+    let mut sorted: Vec<&String> = attachment_ids.iter().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    v.check(sorted.len() == attachment_ids.len(), "attachment_ids", "duplicate", "an attachment is listed twice");
     v.finish()
+}
+
+/// Links the sender's own unsent uploads to a new message; any other id refuses the send.
+fn attach_files(
+    conn: &mut DbConn,
+    ws: i64,
+    uploader: AuthorType,
+    uploader_id: i64,
+    ids: &[String],
+    message_id: i64,
+) -> ApiResult<Vec<FileView>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = files::unattached(conn, ws, uploader.as_str(), uploader_id, ids)?;
+    if found.len() != ids.len() || files::attach(conn, ids, message_id)? != ids.len() {
+        return Err(ApiError::invalid_field(
+            "attachment_ids",
+            "unknown_attachment",
+            "every attachment must be a file you uploaded and have not sent yet",
+        ));
+    }
+    // In the order the sender listed them.
+    Ok(ids.iter().filter_map(|id| found.iter().find(|f| &f.id == id)).map(FileView::from).collect())
+}
+
+/// Attachments of messages, by message id, in one query.
+pub fn attachments_of(conn: &mut DbConn, message_ids: &[i64]) -> ApiResult<HashMap<i64, Vec<FileView>>> {
+    let mut by_message: HashMap<i64, Vec<FileView>> = HashMap::new();
+    for row in files::of_messages(conn, message_ids)? {
+        if let Some(message_id) = row.message_id {
+            by_message.entry(message_id).or_default().push(FileView::from(&row));
+        }
+    }
+    Ok(by_message)
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +101,8 @@ pub struct VisitorMessageInput {
     pub body: String,
     pub client_id: Option<String>,
     pub channel: Channel,
+    /// The visitor's own uploads to send with the message.
+    pub attachment_ids: Vec<String>,
 }
 
 /// A visitor writes: into their open dialog in this chat, reopening a closed one within the
@@ -62,7 +112,7 @@ pub async fn send_as_visitor(
     visitor: &VisitorPrincipal,
     input: VisitorMessageInput,
 ) -> ApiResult<Sent> {
-    validate(&input.body, input.client_id.as_deref())?;
+    validate(&input.body, input.client_id.as_deref(), &input.attachment_ids)?;
     let who = visitor.clone();
     state.writer.submit(visitor.workspace_id, move |conn| write_visitor_message(conn, &who, &input, now_ms())).await
 }
@@ -120,8 +170,13 @@ fn write_visitor_message(
             created_at: now,
         },
     )?;
+    let attached = attach_files(conn, ws, AuthorType::Visitor, who.visitor_id, &input.attachment_ids, row.id)?;
     let dialog = dialogs::record_message(conn, &dialog, row.id, Counted::Visitor, now)?;
-    let names = AuthorNames { visitor_name: context.visitor_name, ..Default::default() };
+    let names = AuthorNames {
+        visitor_name: context.visitor_name,
+        attachments: HashMap::from([(row.id, attached)]),
+        ..Default::default()
+    };
     finish(conn, &dialog, &row, &names, Audience::Visitor, now, out)
 }
 
@@ -143,7 +198,7 @@ pub async fn start_dialog(
     body: String,
     client_id: Option<String>,
 ) -> ApiResult<Sent> {
-    validate(&body, client_id.as_deref())?;
+    validate(&body, client_id.as_deref(), &[])?;
     let (ws, op) = (principal.workspace_id, principal.operator_id);
     state
         .writer
@@ -185,7 +240,12 @@ pub async fn start_dialog(
             let mut sent = match opener {
                 Opener::Visitor => {
                     let who = VisitorPrincipal { workspace_id: ws, visitor_id: visitor.id, chat_id: visitor.chat_id };
-                    let input = VisitorMessageInput { body: body.clone(), client_id: client_id.clone(), channel };
+                    let input = VisitorMessageInput {
+                        body: body.clone(),
+                        client_id: client_id.clone(),
+                        channel,
+                        attachment_ids: Vec::new(),
+                    };
                     write_visitor_message(conn, &who, &input, now)?
                 }
                 Opener::Operator => {
@@ -194,6 +254,7 @@ pub async fn start_dialog(
                         body: body.clone(),
                         client_id: client_id.clone(),
                         channel: Some(channel),
+                        attachment_ids: Vec::new(),
                     };
                     write_operator_message(conn, ws, op, dialog.id, &input, now)?
                 }
@@ -220,6 +281,8 @@ pub struct OperatorMessageInput {
     pub client_id: Option<String>,
     /// Where the reply goes; default: the channel the visitor last wrote from.
     pub channel: Option<Channel>,
+    /// The operator's own uploads to send with the message or note.
+    pub attachment_ids: Vec<String>,
 }
 
 /// An operator writes a reply or a note. A reply to an unassigned dialog makes the operator
@@ -230,7 +293,7 @@ pub async fn send_as_operator(
     dialog_id: i64,
     input: OperatorMessageInput,
 ) -> ApiResult<Sent> {
-    validate(&input.body, input.client_id.as_deref())?;
+    validate(&input.body, input.client_id.as_deref(), &input.attachment_ids)?;
     let (ws, op) = (principal.workspace_id, principal.operator_id);
     state.writer.submit(ws, move |conn| write_operator_message(conn, ws, op, dialog_id, &input, now_ms())).await
 }
@@ -285,13 +348,17 @@ fn write_operator_message(
             created_at: now,
         },
     )?;
+    let attached = attach_files(conn, ws, AuthorType::Operator, operator_id, &input.attachment_ids, row.id)?;
     let before = dialog;
     let dialog = dialogs::record_message(conn, &before, row.id, counted, now)?;
     if let Some(wait) = dialog_figures::answered_between(&before, &dialog, now) {
         response_times::insert(conn, &dialog, Some(operator_id), wait, now)?;
     }
-    let names =
-        AuthorNames { operators: HashMap::from([(operator.id, OperatorBrief::from(&operator))]), ..Default::default() };
+    let names = AuthorNames {
+        operators: HashMap::from([(operator.id, OperatorBrief::from(&operator))]),
+        attachments: HashMap::from([(row.id, attached)]),
+        ..Default::default()
+    };
     finish(conn, &dialog, &row, &names, audience, now, out)
 }
 
@@ -374,7 +441,9 @@ pub fn author_names(conn: &mut DbConn, ws: i64, dialog: &DialogRow, rows: &[Mess
     let visitor_name = visitors::find(conn, ws, dialog.visitor_id)?.and_then(|v| v.name);
     let sender_name =
         chats::find(conn, ws, dialog.chat_id)?.map(|c| ChatSettings::from_stored(&c.settings).default_sender_name);
-    Ok(AuthorNames { operators, visitor_name, sender_name })
+    let message_ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let attachments = attachments_of(conn, &message_ids)?;
+    Ok(AuthorNames { operators, visitor_name, sender_name, attachments })
 }
 
 #[derive(Debug, Clone, Copy)]

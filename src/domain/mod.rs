@@ -16,6 +16,7 @@ pub mod dialog_figures;
 pub mod dialog_timers;
 pub mod dialogs;
 pub mod events;
+pub mod files;
 pub mod local_time;
 pub mod messages;
 pub mod notifications;

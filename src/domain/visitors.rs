@@ -167,7 +167,7 @@ fn apply_profile(current: &VisitorRow, p: ProfileUpdate, now: i64) -> ApiResult<
         phone: trim(p.phone),
         attributes,
         updated_at: Some(now),
-        last_seen_at: None,
+        ..Default::default()
     })
 }
 
@@ -181,6 +181,22 @@ fn update_in_tx(
     let now = now_ms();
     let current = visitors::find(conn, ws, id)?.ok_or_else(|| ApiError::not_found("visitor"))?;
     let changes = apply_profile(&current, update, now)?;
+    let row = visitors::update(conn, ws, id, &changes)?;
+    let payload = VisitorEvent { visitor: VisitorView::from(&row) };
+    out.push(events::record(conn, ws, VISITOR_UPDATED, Audience::Operators, None, Some(row.id), &payload, now)?);
+    Ok(row)
+}
+
+/// Sets or clears the visitor's picture, announcing the change like any card edit.
+pub fn set_avatar_in_tx(
+    conn: &mut DbConn,
+    ws: i64,
+    id: i64,
+    avatar_url: Option<String>,
+    out: &mut Vec<EventRow>,
+) -> ApiResult<VisitorRow> {
+    let now = now_ms();
+    let changes = VisitorChanges { avatar_url: Some(avatar_url), updated_at: Some(now), ..Default::default() };
     let row = visitors::update(conn, ws, id, &changes)?;
     let payload = VisitorEvent { visitor: VisitorView::from(&row) };
     out.push(events::record(conn, ws, VISITOR_UPDATED, Audience::Operators, None, Some(row.id), &payload, now)?);

@@ -20,7 +20,7 @@ pub fn operator_api(origins: &[String]) -> Cors {
 pub fn widget_api() -> Cors {
     Cors::default()
         .allow_any_origin()
-        .allowed_methods(["GET", "POST", "PATCH"])
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
         .allowed_headers(["authorization", "content-type", "x-request-id"])
         .expose_headers(["x-request-id", "retry-after"])
         .max_age(3600)

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::file::FileView;
 use super::operator::OperatorBrief;
 use crate::domain::channel::Channel;
 use crate::store::messages::MessageRow;
@@ -86,14 +87,19 @@ pub struct MessageView {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Operator who deleted it.
     pub deleted_by: Option<i64>,
+    /// Files sent with the message (none once deleted).
+    #[serde(default)]
+    pub attachments: Vec<FileView>,
 }
 
-/// Names to show for message authors, loaded once per page.
+/// Names to show for message authors and the messages' attachments, loaded once per page.
 #[derive(Debug, Default)]
 pub struct AuthorNames {
     pub operators: HashMap<i64, OperatorBrief>,
     pub visitor_name: Option<String>,
     pub sender_name: Option<String>,
+    /// Attachments by message id.
+    pub attachments: HashMap<i64, Vec<FileView>>,
 }
 
 impl MessageView {
@@ -120,6 +126,10 @@ impl MessageView {
             deleted: r.deleted_at.is_some(),
             deleted_at: opt_datetime(r.deleted_at),
             deleted_by: r.deleted_by,
+            attachments: match r.deleted_at {
+                Some(_) => Vec::new(),
+                None => names.attachments.get(&r.id).cloned().unwrap_or_default(),
+            },
         }
     }
 }

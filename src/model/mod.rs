@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod chat;
 pub mod dialog;
+pub mod file;
 pub mod message;
 pub mod operator;
 pub mod rating;

@@ -22,6 +22,8 @@ pub struct VisitorView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
+    /// The picture the visitor uploaded (`PUT /api/v1/widget/me/avatar`).
+    pub avatar_url: Option<String>,
 }
 
 impl From<&VisitorRow> for VisitorView {
@@ -37,6 +39,7 @@ impl From<&VisitorRow> for VisitorView {
             created_at: to_datetime(r.created_at),
             updated_at: to_datetime(r.updated_at),
             last_seen_at: to_datetime(r.last_seen_at),
+            avatar_url: r.avatar_url.clone(),
         }
     }
 }

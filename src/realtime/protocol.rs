@@ -179,6 +179,10 @@ pub struct SendFrame {
     /// Operators only: an internal note instead of a reply.
     #[serde(default)]
     pub note: bool,
+    /// Ids of the sender's own uploaded, not yet sent files (at most 10).
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub attachment_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

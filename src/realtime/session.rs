@@ -398,14 +398,25 @@ impl Socket {
                     ApiError::invalid_field("dialog_id", "required", "operators name the dialog to write in")
                 })?;
                 let kind = if f.note { OperatorMessageKind::Note } else { OperatorMessageKind::Message };
-                let input = OperatorMessageInput { kind, body: f.body, client_id: f.client_id, channel: None };
+                let input = OperatorMessageInput {
+                    kind,
+                    body: f.body,
+                    client_id: f.client_id,
+                    channel: None,
+                    attachment_ids: f.attachment_ids,
+                };
                 messages::send_as_operator(&self.state, principal, dialog_id, input).await?
             }
             Peer::Visitor { visitor, .. } => {
                 if f.note {
                     return Err(ApiError::invalid_field("note", "not_allowed", "visitors cannot write notes"));
                 }
-                let input = VisitorMessageInput { body: f.body, client_id: f.client_id, channel: Channel::Web };
+                let input = VisitorMessageInput {
+                    body: f.body,
+                    client_id: f.client_id,
+                    channel: Channel::Web,
+                    attachment_ids: f.attachment_ids,
+                };
                 messages::send_as_visitor(&self.state, visitor, input).await?
             }
         };

@@ -9,6 +9,7 @@ pub mod chats;
 mod dialog_counters;
 pub mod dialogs;
 pub mod events;
+pub mod files;
 pub mod messages;
 pub mod notification_prefs;
 pub mod operator_tokens;

@@ -19,6 +19,7 @@ pub struct VisitorRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_seen_at: i64,
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -104,6 +105,7 @@ pub struct VisitorChanges {
     pub attributes: Option<String>,
     pub updated_at: Option<i64>,
     pub last_seen_at: Option<i64>,
+    pub avatar_url: Option<Option<String>>,
 }
 
 pub fn update(conn: &mut DbConn, workspace_id: i64, id: i64, changes: &VisitorChanges) -> QueryResult<VisitorRow> {

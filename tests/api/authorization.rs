@@ -8,7 +8,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, Session, TestApp, Visitor};
+use crate::helpers::{PASSWORD, PNG, Session, TestApp, Visitor};
 
 const OK: u16 = 200;
 const CALLERS: [&str; 5] = ["anonymous", "visitor", "stranger", "operator", "admin"];
@@ -41,6 +41,10 @@ struct Fixture {
     delivery: i64,
     /// Contacts without a dialog, one per caller, to open dialogs with.
     contacts: Vec<i64>,
+    /// An attachment the owner uploaded, one the visitor uploaded, and an avatar.
+    file: String,
+    visitor_file: String,
+    avatar: String,
 }
 
 type Concrete = fn(&Fixture) -> String;
@@ -58,6 +62,11 @@ struct Row {
 
 fn none(_: &Fixture, _: usize) -> Option<Value> {
     None
+}
+
+/// Stands for a multipart body whose `file` part is a PNG picture.
+fn png(_: &Fixture, _: usize) -> Option<Value> {
+    Some(json!({"multipart_file": "png"}))
 }
 
 macro_rules! row {
@@ -253,7 +262,37 @@ fn rows() -> Vec<Row> {
         row!("POST" "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
             |f| format!("/api/v1/webhooks/{}/deliveries/{}/redeliver", f.webhook, f.delivery), none,
             op(404, 403, OK)),
+        // Files: uploads are multipart forms (see `png`); avatars are public.
+        row!("POST" "/api/v1/files", |_| "/api/v1/files".into(), png, op(201, 201, 201)),
+        row!("GET" "/api/v1/files/{id}", |f| format!("/api/v1/files/{}", f.file), none, op(404, OK, OK)),
+        row!("GET" "/api/v1/avatars/{id}", |f| format!("/api/v1/avatars/{}", f.avatar), none, public(OK)),
+        row!("POST" "/api/v1/widget/files", |_| "/api/v1/widget/files".into(), png, WIDGET),
+        row!("GET" "/api/v1/widget/files/{id}", |f| format!("/api/v1/widget/files/{}", f.visitor_file), none, WIDGET),
+        row!("PUT" "/api/v1/me/avatar", |_| "/api/v1/me/avatar".into(), png, op(OK, OK, OK)),
+        row!("DELETE" "/api/v1/me/avatar", op(OK, OK, OK)),
+        row!("PUT" "/api/v1/operators/{id}/avatar", |f| format!("/api/v1/operators/{}/avatar", f.target), png,
+            op(404, 403, OK)),
+        row!("DELETE" "/api/v1/operators/{id}/avatar", |f| format!("/api/v1/operators/{}/avatar", f.target), none,
+            op(404, 403, OK)),
+        row!("PUT" "/api/v1/chats/{id}/avatars/{kind}", |f| format!("/api/v1/chats/{}/avatars/bot", f.chat), png,
+            op(404, 403, OK)),
+        row!("DELETE" "/api/v1/chats/{id}/avatars/{kind}", |f| format!("/api/v1/chats/{}/avatars/bot", f.chat), none,
+            op(404, 403, OK)),
+        row!("PUT" "/api/v1/widget/me/avatar", |_| "/api/v1/widget/me/avatar".into(), png, WIDGET),
+        row!("DELETE" "/api/v1/widget/me/avatar", WIDGET),
     ]
+}
+
+/// An attachment of the owner, one of the visitor and an avatar (the owner's).
+async fn file_fixture(app: &TestApp, owner: &Session, visitor: &Visitor) -> (String, String, String) {
+    let id = |res: &crate::helpers::Resp| res.body["id"].as_str().expect("file id").to_string();
+    let file = app.upload(Method::POST, "/api/v1/files", Some(&owner.token), "a.txt", "text/plain", b"a").await;
+    let visitor_file =
+        app.upload(Method::POST, "/api/v1/widget/files", Some(&visitor.token), "v.txt", "text/plain", b"v").await;
+    let avatar = app.upload(Method::PUT, "/api/v1/me/avatar", Some(&owner.token), "me.png", "image/png", PNG).await;
+    let avatar_url = avatar.expect(200).body["avatar_url"].as_str().expect("avatar url").to_string();
+    let avatar_id = avatar_url.rsplit('/').next().expect("avatar id").to_string();
+    (id(file.expect(201)), id(visitor_file.expect(201)), avatar_id)
 }
 
 /// A subscription with one delivery (to a closed port) and one to delete.
@@ -317,6 +356,7 @@ async fn fixture(app: &TestApp, owner: &Session, operator: &Session) -> Fixture 
     let target = app.add_operator(owner, "target@acme.test", "operator").await;
     let target_to_remove = app.add_operator(owner, "leaver@acme.test", "operator").await;
     let (webhook, webhook_to_delete, delivery) = webhook_fixture(app, owner, &visitor).await;
+    let (file, visitor_file, avatar) = file_fixture(app, owner, &visitor).await;
     Fixture {
         chat_key: chat.public_key.clone(),
         chat: chat.id,
@@ -342,6 +382,9 @@ async fn fixture(app: &TestApp, owner: &Session, operator: &Session) -> Fixture 
         delivery,
         visitor,
         contacts,
+        file,
+        visitor_file,
+        avatar,
     }
 }
 
@@ -376,7 +419,12 @@ async fn every_operation_has_its_expected_status_for_every_caller() {
         let path = (row.concrete)(&f);
         for (caller, (token, expected)) in tokens.iter().zip(row.expect).enumerate() {
             let method = Method::from_bytes(row.method.as_bytes()).unwrap();
-            let res = app.request(method, &path, token.as_deref(), (row.body)(&f, n)).await;
+            let body = (row.body)(&f, n);
+            let res = if body == png(&f, n) {
+                app.upload(method, &path, token.as_deref(), "pic.png", "image/png", PNG).await
+            } else {
+                app.request(method, &path, token.as_deref(), body).await
+            };
             n += 1;
             let matches = if expected == OK { (200..300).contains(&res.status) } else { res.status == expected };
             if !matches {

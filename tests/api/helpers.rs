@@ -438,3 +438,50 @@ pub fn query_escape(value: &str) -> String {
     }
     out
 }
+
+/// A `multipart/form-data` body with one `file` part; returns the `Content-Type` and the body.
+pub fn multipart_file(file_name: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "livedesk-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A 1x1 PNG picture.
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\0\x01\0\0\x05\0\x01\r\n-\xb4\0\0\0\0IEND\xaeB`\x82";
+
+impl TestApp {
+    /// Sends `bytes` as the `file` part of a multipart form.
+    pub async fn upload(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        file_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Resp {
+        let (form_type, body) = multipart_file(file_name, content_type, bytes);
+        let mut req = self.client.request(method, self.url(path)).header("content-type", form_type).body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Resp::from(req.send().await.expect("request sent")).await
+    }
+
+    /// Downloads `path`: status, headers and the raw bytes.
+    pub async fn download(&self, path: &str, token: Option<&str>) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        (status, headers, res.bytes().await.expect("body").to_vec())
+    }
+}

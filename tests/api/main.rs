@@ -17,6 +17,7 @@ mod crash_safety;
 mod dialogs;
 mod errors;
 mod exports;
+mod files;
 mod input_limits;
 mod isolation;
 mod messages;

@@ -1,0 +1,2 @@
+ALTER TABLE visitors DROP COLUMN avatar_url;
+DROP TABLE files;
