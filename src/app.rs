@@ -27,9 +27,9 @@ use crate::{api, db};
 pub async fn build_state(config: Config) -> Result<AppState, String> {
     config.validate().map_err(|e| e.to_string())?;
     let url = DatabaseUrl::parse(&config.database_url())?;
-    let pool_size = config.db_pool_size;
+    let (pool_size, cache_mib) = (config.db_pool_size, config.sqlite_cache_mib);
     let db = tokio::task::spawn_blocking(move || -> Result<Db, String> {
-        let db = Db::connect(&url, pool_size)?;
+        let db = Db::connect_with_cache(&url, pool_size, cache_mib)?;
         let mut conn = db.get_blocking()?;
         run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
         crate::store::rollups::backfill(&mut conn).map_err(|e| format!("statistics roll-ups: {e}"))?;

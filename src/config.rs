@@ -31,6 +31,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_pool_size: u32,
 
+    /// SQLite page cache of the whole pool, in MiB: each pooled connection gets an equal share,
+    /// so the pool's cache memory stays within this however large the database grows.
+    #[arg(long = "sqlite-cache-mib", env = "LIVEDESK_SQLITE_CACHE_MIB", default_value_t = crate::db::DEFAULT_SQLITE_CACHE_MIB,
+          value_parser = clap::value_parser!(u32).range(1..=65_536), global = true)]
+    pub sqlite_cache_mib: u32,
+
     /// Secret that signs access tokens (at least 32 characters). If unset, one is generated
     /// on first start and kept in `<data dir>/jwt_secret` (mode 0600).
     #[arg(long = "jwt-secret", env = "LIVEDESK_JWT_SECRET", hide_env_values = true, global = true)]

@@ -60,6 +60,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// SQLite page cache of the whole pool, MiB (`LIVEDESK_SQLITE_CACHE_MIB`).
+pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 64;
+
 /// How long a request waits for a free connection before it is answered 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -80,13 +83,20 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens the pool (creating the SQLite file and its folder when needed).
+    /// Opens the pool (creating the SQLite file and its folder when needed) with the default
+    /// SQLite cache budget.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self, String> {
+        Self::connect_with_cache(url, pool_size, DEFAULT_SQLITE_CACHE_MIB)
+    }
+
+    /// Opens the pool; on SQLite the pool's connections share `cache_mib` MiB of page cache.
+    pub fn connect_with_cache(url: &DatabaseUrl, pool_size: u32, cache_mib: u32) -> Result<Self, String> {
         let backend = match url {
             DatabaseUrl::Sqlite(_) => Backend::Sqlite,
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
-        let pool = pool::build(url, pool_size, ACQUIRE_TIMEOUT)?;
+        let cache_kib = pool::cache_kib_per_connection(cache_mib, pool_size);
+        let pool = pool::build(url, pool_size, cache_kib, ACQUIRE_TIMEOUT)?;
         Ok(Self {
             pool,
             permits: Arc::new(Semaphore::new(pool_size as usize)),

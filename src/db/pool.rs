@@ -22,12 +22,24 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;
-PRAGMA temp_store = MEMORY;
-PRAGMA cache_size = -32000;";
+PRAGMA temp_store = MEMORY;";
+
+/// Smallest page cache a connection gets, KiB: below this even the hot index pages of one
+/// write would be read again.
+const MIN_CACHE_KIB: u32 = 1024;
+
+/// Each connection's share of the pool's SQLite page cache budget, in KiB. A connection's
+/// cache grows with the pages it touches up to its `cache_size` and stays there, so the
+/// budget bounds the pool's cache memory however large the database gets.
+pub fn cache_kib_per_connection(budget_mib: u32, pool_size: u32) -> u32 {
+    (budget_mib.saturating_mul(1024) / pool_size.max(1)).max(MIN_CACHE_KIB)
+}
 
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    /// SQLite page cache of each connection, KiB.
+    cache_kib: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +57,8 @@ impl Manager {
                 super::sqlite_setup::configure_once();
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
+                // A negative cache_size counts KiB rather than pages.
+                conn.batch_execute(&format!("PRAGMA cache_size = -{};", self.cache_kib))?;
                 // SQLite's own lower() folds only ASCII; searches must ignore case in any script.
                 crate::store::operators::lower_utils::register_impl(&mut conn, |text: String| text.to_lowercase())?;
                 Ok(DbConn::Sqlite(conn))
@@ -76,14 +90,14 @@ impl ManageConnection for Manager {
     }
 }
 
-pub fn build(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Pool, String> {
+pub fn build(url: &DatabaseUrl, size: u32, cache_kib: u32, timeout: Duration) -> Result<Pool, String> {
     if let DatabaseUrl::Sqlite(path) = url
         && let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create database folder {}: {e}", dir.display()))?;
     }
-    let manager = Manager { url: url.clone() };
+    let manager = Manager { url: url.clone(), cache_kib };
     // Fail fast with the real reason when the database cannot be reached at all.
     manager.connect().map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))?;
     // A PostgreSQL connection can die with its server; checking it at checkout lets the node
@@ -95,4 +109,17 @@ pub fn build(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Pool, St
         .connection_timeout(timeout)
         .test_on_check_out(test_on_checkout)
         .build_unchecked(manager))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_budget_is_shared_by_the_pool() {
+        assert_eq!(cache_kib_per_connection(64, 16), 4096);
+        assert_eq!(cache_kib_per_connection(64, 1), 65_536);
+        // A large pool still leaves every connection a working cache.
+        assert_eq!(cache_kib_per_connection(8, 100), MIN_CACHE_KIB);
+    }
 }
