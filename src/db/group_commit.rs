@@ -20,15 +20,38 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Db, DbConn, lock_workspace, write_tx};
 use crate::error::{ApiError, ApiResult};
 
-type Output = Box<dyn Any + Send>;
+pub type Output = Box<dyn Any + Send>;
 /// A job may run more than once: when PostgreSQL aborts a batch (serialization failure), the
 /// batch is retried as a whole.
 type Job = Box<dyn Fn(&mut DbConn) -> ApiResult<Output> + Send>;
 
+/// Runs queued jobs of one kind together, with a few statements for all of them instead of a
+/// few per job. It gets the jobs' inputs in queue order and answers each with `Some(output)`
+/// when it wrote that job, or `None` to leave the job to its own closure, which then runs right
+/// after the group (new dialogs, retries and other uncommon cases keep their per-job code). An
+/// error undoes the whole group; the writer then runs every job of it on its own.
+pub type GroupRunner = fn(&mut DbConn, &[&(dyn Any + Send)]) -> ApiResult<Vec<Option<Output>>>;
+
+struct Group {
+    runner: GroupRunner,
+    input: Box<dyn Any + Send>,
+}
+
 struct Pending {
     workspace_id: i64,
     job: Job,
+    group: Option<Group>,
     reply: oneshot::Sender<ApiResult<Output>>,
+}
+
+impl Pending {
+    /// Whether `self` and `other` can run in one group.
+    fn groups_with(&self, other: &Pending) -> bool {
+        match (&self.group, &other.group) {
+            (Some(a), Some(b)) => self.workspace_id == other.workspace_id && std::ptr::fn_addr_eq(a.runner, b.runner),
+            _ => false,
+        }
+    }
 }
 
 /// Largest number of jobs in one transaction.
@@ -82,10 +105,35 @@ impl GroupCommit {
         T: Send + 'static,
         F: Fn(&mut DbConn) -> ApiResult<T> + Send + 'static,
     {
+        self.enqueue(workspace_id, None, job).await
+    }
+
+    /// Like [`GroupCommit::submit`] for a job that `runner` can write together with the other
+    /// queued jobs of the same runner and workspace (see [`GroupRunner`]); `input` is what the
+    /// runner gets for this job, and its output must be a `T`.
+    pub async fn submit_grouped<T, F>(
+        &self,
+        workspace_id: i64,
+        runner: GroupRunner,
+        input: Box<dyn Any + Send>,
+        job: F,
+    ) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    {
+        self.enqueue(workspace_id, Some(Group { runner, input }), job).await
+    }
+
+    async fn enqueue<T, F>(&self, workspace_id: i64, group: Option<Group>, job: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |conn| job(conn).map(|v| Box::new(v) as Output));
         self.queue
-            .send_timeout(Pending { workspace_id, job, reply }, ENQUEUE_TIMEOUT)
+            .send_timeout(Pending { workspace_id, job, group, reply }, ENQUEUE_TIMEOUT)
             .await
             .map_err(|_| ApiError::database_unavailable("the write queue is full"))?;
         let output = answer.await.map_err(|_| ApiError::internal("the writer stopped"))??;
@@ -166,8 +214,8 @@ impl From<diesel::result::Error> for Abort {
 
 /// One transaction for the whole batch. Jobs first run without savepoints (two statements per
 /// job saved); if one fails, the transaction is rolled back and the batch runs again with a
-/// savepoint around each job, so the failure undoes only its own writes. The batch is also
-/// retried when the database aborts it for a conflict.
+/// savepoint around each job (and each group), so the failure undoes only its own writes. The
+/// batch is also retried when the database aborts it for a conflict.
 fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Output>>, diesel::result::Error> {
     let mut attempt = 0;
     let mut isolate_jobs = false;
@@ -177,16 +225,31 @@ fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Outpu
         let result = write_tx(conn, |conn| {
             let mut results = Vec::with_capacity(batch.len());
             let mut locked = None;
-            for p in batch {
+            let mut start = 0;
+            while start < batch.len() {
+                let p = &batch[start];
                 if locked != Some(p.workspace_id) {
                     lock_workspace(conn, p.workspace_id)?;
                     locked = Some(p.workspace_id);
                 }
-                let result = if isolate_jobs { run_isolated(conn, &p.job) } else { (p.job)(conn) };
-                if result.is_err() && !isolate_jobs {
-                    return Err(Abort::JobFailed);
+                let end = start + 1 + batch[start + 1..].iter().take_while(|q| p.groups_with(q)).count();
+                let jobs = &batch[start..end];
+                start = end;
+                let mut outputs = match &p.group {
+                    Some(group) => run_group(conn, group.runner, jobs, isolate_jobs)?,
+                    None => vec![None],
+                };
+                for (q, output) in jobs.iter().zip(&mut outputs) {
+                    let result = match output.take() {
+                        Some(output) => Ok(output),
+                        None if isolate_jobs => run_isolated(conn, &q.job),
+                        None => (q.job)(conn),
+                    };
+                    if result.is_err() && !isolate_jobs {
+                        return Err(Abort::JobFailed);
+                    }
+                    results.push(result);
                 }
-                results.push(result);
             }
             crate::store::batch::write_deferred(conn)?;
             Ok(results)
@@ -196,6 +259,33 @@ fn run_batch(conn: &mut DbConn, batch: &[Pending]) -> Result<Vec<ApiResult<Outpu
             Err(Abort::JobFailed) => isolate_jobs = true,
             Err(Abort::Database(e)) if attempt < BATCH_ATTEMPTS && is_retryable(&e) => {}
             Err(Abort::Database(e)) => return Err(e),
+        }
+    }
+}
+
+/// Runs a group of jobs; the outputs are in job order, `None` for a job the runner left to its
+/// closure. When jobs are isolated, a group that fails is undone by its savepoint and leaves
+/// every job to its closure; otherwise the batch is aborted and runs again isolated.
+fn run_group(
+    conn: &mut DbConn,
+    runner: GroupRunner,
+    jobs: &[Pending],
+    isolate_jobs: bool,
+) -> Result<Vec<Option<Output>>, Abort> {
+    let inputs: Vec<&(dyn Any + Send)> =
+        jobs.iter().filter_map(|p| p.group.as_ref().map(|g| g.input.as_ref())).collect();
+    if !isolate_jobs {
+        return match runner(conn, &inputs) {
+            Ok(outputs) if outputs.len() == jobs.len() => Ok(outputs),
+            _ => Err(Abort::JobFailed),
+        };
+    }
+    let mark = crate::store::batch::mark();
+    match conn.transaction(|conn| runner(conn, &inputs)) {
+        Ok(outputs) if outputs.len() == jobs.len() => Ok(outputs),
+        _ => {
+            crate::store::batch::rewind(mark);
+            Ok(jobs.iter().map(|_| None).collect())
         }
     }
 }

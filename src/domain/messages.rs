@@ -25,6 +25,7 @@ use super::chat_settings::ChatSettings;
 use super::dialog_figures;
 use super::dialogs::{self as dialog_rules, Reader};
 use super::events::{self, Audience, MESSAGE_CREATED, MESSAGE_DELETED, MessageEvent};
+use super::visitor_sends::{self, VisitorSend};
 
 /// Longest message text, in characters.
 pub const MAX_BODY_CHARS: usize = 10_000;
@@ -113,8 +114,14 @@ pub async fn send_as_visitor(
     input: VisitorMessageInput,
 ) -> ApiResult<Sent> {
     validate(&input.body, input.client_id.as_deref(), &input.attachment_ids)?;
-    let who = visitor.clone();
-    state.writer.submit(visitor.workspace_id, move |conn| write_visitor_message(conn, &who, &input, now_ms())).await
+    let send = VisitorSend { who: visitor.clone(), input };
+    let grouped = Box::new(send.clone());
+    state
+        .writer
+        .submit_grouped(visitor.workspace_id, visitor_sends::write_group, grouped, move |conn| {
+            write_visitor_message(conn, &send.who, &send.input, now_ms())
+        })
+        .await
 }
 
 fn write_visitor_message(
@@ -369,9 +376,24 @@ fn finish(
     names: &AuthorNames,
     audience: Audience,
     now: i64,
-    mut out: Vec<EventRow>,
+    out: Vec<EventRow>,
 ) -> ApiResult<Sent> {
     let summary = dialog_rules::summary(conn, dialog)?;
+    finish_with(conn, dialog, summary, row, names, audience, now, out)
+}
+
+/// [`finish`] with the dialog's summary at hand.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn finish_with(
+    conn: &mut DbConn,
+    dialog: &DialogRow,
+    summary: DialogSummary,
+    row: &MessageRow,
+    names: &AuthorNames,
+    audience: Audience,
+    now: i64,
+    mut out: Vec<EventRow>,
+) -> ApiResult<Sent> {
     let message = MessageView::build(row, names);
     let payload = MessageEvent { dialog: summary.clone(), message: message.clone() };
     out.push(events::record(

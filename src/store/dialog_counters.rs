@@ -1,5 +1,6 @@
 //! The dialog UPDATE every message runs, written as a statement of fixed text so diesel keeps it
-//! prepared: diesel prepares its own UPDATE statements anew on every call.
+//! prepared: diesel prepares its own UPDATE statements anew on every call. [`SetCountersMany`]
+//! does the same for many dialogs in one statement (`UPDATE ... FROM (VALUES ...)`).
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -110,3 +111,70 @@ where
 }
 
 impl<Conn> RunQueryDsl<Conn> for SetCounters {}
+
+/// Dialogs per [`SetCountersMany`]: 22 bound values each, well below both backends' limits.
+pub const ROWS_PER_UPDATE: usize = 500;
+
+/// [`SetCounters`] for several dialogs in one statement. Its text depends on the number of rows,
+/// so it is not kept prepared; it runs once per batch.
+#[derive(Debug)]
+pub struct SetCountersMany {
+    rows: Vec<SetCounters>,
+}
+
+impl SetCountersMany {
+    pub fn from_rows(rows: &[DialogRow]) -> Self {
+        Self { rows: rows.iter().map(SetCounters::from_row).collect() }
+    }
+}
+
+impl QueryId for SetCountersMany {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+/// `VALUES` columns are named `column1`, `column2`, ... on both backends; every value is cast,
+/// because PostgreSQL cannot tell a bound parameter's type inside `VALUES`.
+impl<DB> QueryFragment<DB> for SetCountersMany
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Integer>,
+    i64: ToSql<BigInt, DB>,
+    i32: ToSql<Integer, DB>,
+    Option<i64>: ToSql<Nullable<BigInt>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql("UPDATE dialogs SET ");
+        let names = COUNT_COLUMNS.iter().chain(&OPTIONAL_COLUMNS).chain(&REQUIRED_COLUMNS);
+        for (i, name) in names.enumerate() {
+            out.push_sql(if i == 0 { "" } else { ", " });
+            out.push_sql(name);
+            out.push_sql(&format!(" = v.column{}", i + 2));
+        }
+        out.push_sql(" FROM (VALUES ");
+        for (i, row) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(CAST(" } else { "), (CAST(" });
+            out.push_bind_param::<BigInt, _>(&row.id)?;
+            out.push_sql(" AS BIGINT)");
+            for value in &row.counts {
+                out.push_sql(", CAST(");
+                out.push_bind_param::<Integer, _>(value)?;
+                out.push_sql(" AS INTEGER)");
+            }
+            for value in &row.optional {
+                out.push_sql(", CAST(");
+                out.push_bind_param::<Nullable<BigInt>, _>(value)?;
+                out.push_sql(" AS BIGINT)");
+            }
+            for value in &row.required {
+                out.push_sql(", CAST(");
+                out.push_bind_param::<BigInt, _>(value)?;
+                out.push_sql(" AS BIGINT)");
+            }
+        }
+        out.push_sql(")) AS v WHERE dialogs.id = v.column1");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for SetCountersMany {}

@@ -226,6 +226,36 @@ pub fn record_message(
     counted: Counted,
     now: i64,
 ) -> QueryResult<DialogRow> {
+    let next = with_message(row, message_id, counted, now);
+    let update = super::dialog_counters::SetCounters::from_row(&next);
+    crate::typed!(conn => update.execute(conn))?;
+    super::rollups::dialog_changed(conn, Some(row), &next)?;
+    Ok(next)
+}
+
+/// [`record_message`] for several dialogs (each once) with one UPDATE; `messages` holds
+/// `(dialog, message id)` pairs and the updated rows come back in the same order.
+pub fn record_messages(
+    conn: &mut DbConn,
+    messages: &[(&DialogRow, i64)],
+    counted: Counted,
+    now: i64,
+) -> QueryResult<Vec<DialogRow>> {
+    let next: Vec<DialogRow> = messages.iter().map(|(row, id)| with_message(row, *id, counted, now)).collect();
+    for chunk in next.chunks(super::dialog_counters::ROWS_PER_UPDATE) {
+        let update = super::dialog_counters::SetCountersMany::from_rows(chunk);
+        crate::typed!(conn => update.execute(conn))?;
+    }
+    let mut pending = crate::domain::rollups::Pending::default();
+    for ((before, _), after) in messages.iter().zip(&next) {
+        pending.dialog_changed(Some(*before), after);
+    }
+    super::rollups::apply(conn, pending)?;
+    Ok(next)
+}
+
+/// The dialog row after a message: counters, message pointers, activity times.
+fn with_message(row: &DialogRow, message_id: i64, counted: Counted, now: i64) -> DialogRow {
     let mut next = row.clone();
     next.updated_at = now;
     match counted {
@@ -254,10 +284,7 @@ pub fn record_message(
         Counted::Note => next.note_count += 1,
         Counted::System => next.last_message_id = Some(message_id),
     }
-    let update = super::dialog_counters::SetCounters::from_row(&next);
-    crate::typed!(conn => update.execute(conn))?;
-    super::rollups::dialog_changed(conn, Some(row), &next)?;
-    Ok(next)
+    next
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -475,4 +502,61 @@ pub fn visitor_write_context(
             latest,
         })
     })
+}
+
+/// What [`visitor_write_context`] reads, for several visitors of one workspace at once, each
+/// with the dialog of the chat their row names.
+#[derive(Debug)]
+pub struct VisitorBatchContext {
+    pub visitor_id: i64,
+    pub chat_id: i64,
+    pub visitor_name: Option<String>,
+    /// Whether the visitor sent a message with any of the given client ids (a superset of "with
+    /// their own": a caller treats a hit as "maybe a retry").
+    pub client_id_used: bool,
+    pub latest: Option<DialogRow>,
+}
+
+/// One statement for all `visitor_ids`; visitors not in the workspace are missing from the
+/// answer.
+pub fn visitor_write_contexts(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    visitor_ids: &[i64],
+    client_ids: &[&str],
+) -> QueryResult<Vec<VisitorBatchContext>> {
+    use crate::db::schema::{messages, visitors};
+    if visitor_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = crate::typed!(conn => {
+        let latest_id = newer_dialogs
+            .filter(newer_dialogs.field(dialogs::visitor_id).eq(visitors::id))
+            .filter(newer_dialogs.field(dialogs::chat_id).eq(visitors::chat_id))
+            .select(diesel::dsl::max(newer_dialogs.field(dialogs::id)))
+            .single_value();
+        let used = messages::table
+            .filter(messages::workspace_id.eq(workspace_id))
+            .filter(messages::author_type.eq("visitor"))
+            .filter(messages::author_id.eq(visitors::id.nullable()))
+            .filter(messages::client_id.eq_any(client_ids.to_vec()))
+            .select(diesel::dsl::max(messages::id))
+            .single_value();
+        visitors::table
+            .left_join(dialogs::table.on(dialogs::id.nullable().eq(latest_id)))
+            .filter(visitors::id.eq_any(visitor_ids))
+            .filter(visitors::workspace_id.eq(workspace_id))
+            .select((visitors::id, visitors::chat_id, visitors::name, used, dialogs::all_columns.nullable()))
+            .load::<(i64, i64, Option<String>, Option<i64>, Option<DialogRow>)>(conn)
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(visitor_id, chat_id, visitor_name, used, latest)| VisitorBatchContext {
+            visitor_id,
+            chat_id,
+            visitor_name,
+            client_id_used: used.is_some(),
+            latest,
+        })
+        .collect())
 }

@@ -49,6 +49,45 @@ pub fn insert(conn: &mut DbConn, new: &NewMessage<'_>) -> QueryResult<MessageRow
     Ok(row)
 }
 
+/// Rows per multi-row insert: 9 bound values each, well below both backends' limits.
+const ROWS_PER_INSERT: usize = 500;
+
+/// [`insert`] for several messages with one statement per 500 rows. The rows come back in no
+/// promised order (RETURNING does not promise one).
+pub fn insert_many(conn: &mut DbConn, new: &[NewMessage<'_>]) -> QueryResult<Vec<MessageRow>> {
+    let mut rows = Vec::with_capacity(new.len());
+    for chunk in new.chunks(ROWS_PER_INSERT) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|m| {
+                (
+                    messages::workspace_id.eq(m.workspace_id),
+                    messages::dialog_id.eq(m.dialog_id),
+                    messages::kind.eq(m.kind),
+                    messages::author_type.eq(m.author_type),
+                    messages::author_id.eq(m.author_id),
+                    messages::channel.eq(m.channel),
+                    messages::body.eq(m.body),
+                    messages::client_id.eq(m.client_id),
+                    messages::created_at.eq(m.created_at),
+                )
+            })
+            .collect();
+        let inserted: Vec<MessageRow> = crate::typed!(conn => {
+            diesel::insert_into(messages::table).values(&values).returning(messages::all_columns).get_results(conn)
+        })?;
+        rows.extend(inserted);
+    }
+    if let DbConn::Sqlite(sqlite) = conn {
+        for row in &rows {
+            if !super::batch::defer_search_index(row.id) {
+                index_for_search(sqlite, row.id, row.id)?;
+            }
+        }
+    }
+    Ok(rows)
+}
+
 /// Adds messages `first..=last` to SQLite's search index.
 pub fn index_for_search(conn: &mut diesel::SqliteConnection, first: i64, last: i64) -> QueryResult<()> {
     use diesel::sql_types::BigInt;

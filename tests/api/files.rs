@@ -263,7 +263,7 @@ async fn uploads_are_limited_in_size_and_checked_by_content() {
     let res = app.upload(Method::PUT, "/api/v1/me/avatar", token, "me.txt", "text/plain", JPEG).await;
     res.expect(200);
     let jpeg_url = res.body["avatar_url"].as_str().expect("avatar url").to_string();
-    let path = jpeg_url.strip_prefix(&format!("http://127.0.0.1:8080")).unwrap_or(&jpeg_url).to_string();
+    let path = jpeg_url.replace("http://127.0.0.1:8080", "");
     assert!(path.starts_with("/api/v1/avatars/"), "{jpeg_url}");
     let (status, headers, bytes) = app.download(&path, None).await;
     assert_eq!((status, bytes.as_slice()), (200, JPEG));

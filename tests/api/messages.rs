@@ -392,3 +392,98 @@ async fn a_burst_of_first_messages_makes_one_dialog() {
     assert_eq!(app.dialog(&owner, dialog_id).await["counts"]["messages"], 8);
     assert_eq!(message_count(&app, &owner.token, dialog_id).await, 8);
 }
+
+/// Many visitors writing at once: the writer stores most of their messages together (one read,
+/// one insert and one update for the group), and the odd ones (a retry, two messages of one
+/// visitor, a first message, a reopen) on their own in the same batches. Every answer, count
+/// and event must be what one message at a time would give.
+#[tokio::test]
+async fn concurrent_visitors_keep_counts_events_and_retries_exact() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let chat = app.create_chat(&owner, "Main", Value::Null).await;
+    let mut visitors = Vec::new();
+    for _ in 0..24 {
+        visitors.push(app.start_visitor(&chat.public_key).await);
+    }
+    let mut dialogs = Vec::new();
+    for (i, v) in visitors.iter().enumerate() {
+        let sent =
+            app.visitor_post(v, "/api/v1/widget/messages", json!({"body": "hi", "client_id": format!("v{i}-0")})).await;
+        sent.expect(201);
+        dialogs.push(sent.body["dialog"]["id"].as_i64().unwrap());
+    }
+    // The owner answers one dialog (it gets an assignee) and closes another (the next message
+    // reopens it).
+    app.reply(&owner, dialogs[1], "hello").await;
+    app.post(&format!("/api/v1/dialogs/{}/close", dialogs[2]), &owner.token, json!({})).await.expect(200);
+    let newcomer = app.start_visitor(&chat.public_key).await;
+    let head = app.get("/api/v1/events?since=0&limit=1", &owner.token).await.body["head"].as_i64().unwrap();
+
+    for round in 1..=3 {
+        let mut sends = Vec::new();
+        for (i, v) in visitors.iter().enumerate() {
+            let body = json!({"body": format!("round {round} from {i}"), "client_id": format!("v{i}-{round}")});
+            sends.push(app.visitor_post(v, "/api/v1/widget/messages", body));
+        }
+        // Visitor 3 sends a second message at once; visitor 4 retries its first one.
+        sends.push(app.visitor_post(&visitors[3], "/api/v1/widget/messages", json!({"body": format!("more {round}")})));
+        sends.push(app.visitor_post(
+            &visitors[4],
+            "/api/v1/widget/messages",
+            json!({"body": "hi", "client_id": "v4-0"}),
+        ));
+        if round == 1 {
+            sends.push(app.visitor_post(&newcomer, "/api/v1/widget/messages", json!({"body": "first"})));
+        }
+        let answers = join_all(sends).await;
+        for (i, a) in answers.iter().enumerate() {
+            if i == visitors.len() + 1 {
+                a.expect(200);
+                assert_eq!(a.body["message"]["client_id"], "v4-0");
+                continue;
+            }
+            a.expect(201);
+            if i < visitors.len() {
+                assert_eq!(a.body["dialog"]["id"], dialogs[i], "{}", a.text);
+                assert_eq!(a.body["message"]["body"], format!("round {round} from {i}"));
+                assert_eq!(a.body["message"]["client_id"], format!("v{i}-{round}"));
+                assert_eq!(a.body["dialog"]["status"], if i == 1 { "assigned" } else { "open" }, "{}", a.text);
+            }
+        }
+        assert_eq!(answers[1].body["dialog"]["assignee"]["id"], owner.operator_id);
+    }
+
+    for (i, &dialog_id) in dialogs.iter().enumerate() {
+        let expected = match i {
+            1 => 5, // with the owner's reply
+            3 => 7, // with the three extra messages
+            _ => 4,
+        };
+        assert_eq!(message_count(&app, &owner.token, dialog_id).await, expected, "dialog {i}");
+        let dialog = app.dialog(&owner, dialog_id).await;
+        assert_eq!(dialog["counts"]["messages"], expected, "dialog {i}");
+        assert_eq!(dialog["status"], if i == 1 { "assigned" } else { "open" });
+    }
+    // The log after `head`: gap-free, one `message.created` per stored message, each carrying
+    // the dialog's count as of that message.
+    let page = app.get(&format!("/api/v1/events?since={head}&limit=500"), &owner.token).await;
+    page.expect(200);
+    let events = page.body["events"].as_array().unwrap();
+    let positions: Vec<i64> = events.iter().map(|e| e["position"].as_i64().unwrap()).collect();
+    assert_eq!(positions, (head + 1..head + 1 + events.len() as i64).collect::<Vec<_>>());
+    let created: Vec<&Value> = events.iter().filter(|e| e["type"] == "message.created").collect();
+    assert_eq!(created.len(), 24 * 3 + 3 + 1);
+    for &dialog_id in &dialogs {
+        let counts: Vec<i64> = created
+            .iter()
+            .filter(|e| e["data"]["dialog"]["id"] == dialog_id)
+            .map(|e| e["data"]["dialog"]["message_count"].as_i64().unwrap())
+            .collect();
+        let mut sorted = counts.clone();
+        sorted.sort_unstable();
+        assert_eq!(counts, sorted, "counts of dialog {dialog_id} in log order");
+        sorted.dedup();
+        assert_eq!(sorted.len(), counts.len());
+    }
+}
