@@ -231,9 +231,10 @@ pub async fn start_dialog(
                 }
                 return replay(conn, ws, existing);
             }
-            chats::find(conn, ws, visitor.chat_id)?
-                .filter(|c| c.archived_at.is_none())
-                .ok_or_else(|| ApiError::not_found("chat"))?;
+            // The visitor is named in the body, so their archived chat is a field error, not a 404.
+            chats::find(conn, ws, visitor.chat_id)?.filter(|c| c.archived_at.is_none()).ok_or_else(|| {
+                ApiError::invalid_field("visitor_id", "chat_archived", "the visitor's chat is archived")
+            })?;
             if let Some(open) =
                 dialogs::latest_for_visitor(conn, visitor.id, visitor.chat_id)?.filter(|d| !d.is_closed())
             {

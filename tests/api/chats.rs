@@ -348,6 +348,7 @@ async fn deleting_a_chat_archives_it_until_restored() {
     app.visitor_post(&visitor, "/api/v1/widget/messages", json!({"body": "Anyone?"}))
         .await
         .expect_problem(404, "not_found");
+    app.visitor_get(&visitor, "/api/v1/widget/availability").await.expect_problem(404, "not_found");
 
     // Its dialogs stay.
     let dialog = app.dialog(&owner, dialog_id).await;
@@ -473,17 +474,20 @@ async fn an_archived_chat_takes_no_new_visitors_or_dialogs() {
     app.post(&format!("/api/v1/visitors/{contact_id}/messages"), &owner.token, json!({"body": "Hello?"}))
         .await
         .expect_problem(404, "not_found");
-    app.post("/api/v1/dialogs", &owner.token, json!({"visitor_id": contact_id, "body": "Inbound"}))
-        .await
-        .expect_problem(404, "not_found");
+    // POST /dialogs names the visitor in its body: their archived chat is a field error.
+    let res = app.post("/api/v1/dialogs", &owner.token, json!({"visitor_id": contact_id, "body": "Inbound"})).await;
+    res.expect_problem(422, "validation_failed");
+    assert_eq!(error_fields(&res.body), vec!["visitor_id"]);
     // No new dialog by an operator either: the same request as above with the other opener.
-    app.post(
-        "/api/v1/dialogs",
-        &owner.token,
-        json!({"visitor_id": contact_id, "from": "operator", "body": "Outreach"}),
-    )
-    .await
-    .expect_problem(404, "not_found");
+    let res = app
+        .post(
+            "/api/v1/dialogs",
+            &owner.token,
+            json!({"visitor_id": contact_id, "from": "operator", "body": "Outreach"}),
+        )
+        .await;
+    res.expect_problem(422, "validation_failed");
+    assert_eq!(res.body["errors"][0]["code"], "chat_archived", "{}", res.text);
     // No new visitors through the API: an archived chat is like a missing one.
     let res = app.post("/api/v1/visitors", &owner.token, json!({"chat_id": chat.id, "name": "New"})).await;
     res.expect_problem(422, "validation_failed");
