@@ -23,14 +23,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::files::content::content_disposition;
 use crate::files::storage::StoredFile;
 use crate::files::upload;
-use crate::http::client_addr::client_ip;
-use crate::http::rate_limit::enforce;
 use crate::model::chat::ChatView;
 use crate::model::file::FileView;
 use crate::model::message::AuthorType;
 use crate::model::operator::OperatorView;
 use crate::model::visitor::VisitorView;
-use crate::rate_limit::Bucket;
 use crate::state::AppState;
 use crate::store::files::{FileRow, KIND_AVATAR};
 
@@ -116,11 +113,7 @@ pub async fn widget_upload(
     req: HttpRequest,
     form: Multipart,
 ) -> ApiResult<HttpResponse> {
-    let limits = &state.config.limits;
-    enforce(&state, Bucket::VisitorMessages, &visitor.visitor_id.to_string(), &limits.visitor_messages).await?;
-    let ip = client_ip(&req, &state.config.trusted_proxies);
-    let key = format!("{ip}:{}", visitor.workspace_id);
-    enforce(&state, Bucket::VisitorMessagesAddress, &key, &limits.visitor_messages_address).await?;
+    super::widget::limit_visitor_writes(&state, &req, &visitor).await?;
     let staged = upload::receive(&req, form, state.files.as_ref(), state.config.attachment_max_bytes).await?;
     let uploader = (AuthorType::Visitor, visitor.visitor_id);
     let file = files::save_attachment(&state, visitor.workspace_id, uploader, staged).await?;

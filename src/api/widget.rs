@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::dialogs::{OrderParam, ReadRequest, SendMessageResponse};
 use super::optional_json::OptionalJson;
 use super::visitors::UpdateVisitorRequest;
-use crate::auth::visitor::VisitorAuth;
+use crate::auth::visitor::{VisitorAuth, VisitorPrincipal};
 use crate::domain::assignment;
 use crate::domain::availability::Availability;
 use crate::domain::channel::Channel;
@@ -253,11 +253,7 @@ pub async fn send_message(
     visitor: VisitorAuth,
     body: web::Json<WidgetMessageRequest>,
 ) -> ApiResult<HttpResponse> {
-    let limits = &state.config.limits;
-    enforce(&state, Bucket::VisitorMessages, &visitor.visitor_id.to_string(), &limits.visitor_messages).await?;
-    let ip = client_ip(&req, &state.config.trusted_proxies);
-    let key = format!("{ip}:{}", visitor.workspace_id);
-    enforce(&state, Bucket::VisitorMessagesAddress, &key, &limits.visitor_messages_address).await?;
+    limit_visitor_writes(&state, &req, &visitor).await?;
     let b = body.into_inner();
     let input = VisitorMessageInput {
         body: b.body,
@@ -267,6 +263,19 @@ pub async fn send_message(
     };
     let sent = messages::send_as_visitor(&state, &visitor, input).await?;
     Ok(SendMessageResponse::respond(sent))
+}
+
+/// A visitor's messages and uploads share one budget, per visitor and per client address.
+pub(super) async fn limit_visitor_writes(
+    state: &AppState,
+    req: &HttpRequest,
+    visitor: &VisitorPrincipal,
+) -> ApiResult<()> {
+    let limits = &state.config.limits;
+    enforce(state, Bucket::VisitorMessages, &visitor.visitor_id.to_string(), &limits.visitor_messages).await?;
+    let ip = client_ip(req, &state.config.trusted_proxies);
+    let key = format!("{ip}:{}", visitor.workspace_id);
+    enforce(state, Bucket::VisitorMessagesAddress, &key, &limits.visitor_messages_address).await
 }
 
 /// Move the visitor's read marker forward.
