@@ -10,7 +10,7 @@ use futures_util::stream;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::io::AsyncReadExt;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::auth::Auth;
 use crate::auth::visitor::VisitorAuth;
@@ -19,7 +19,7 @@ use crate::domain::chats::{self, ChatUpdate};
 use crate::domain::files;
 use crate::domain::operators::{self, ProfileChanges};
 use crate::domain::visitors;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::files::content::content_disposition;
 use crate::files::storage::StoredFile;
 use crate::files::upload;
@@ -37,6 +37,34 @@ pub struct UploadForm {
     /// The file. Its name (from the part's `filename`) is kept without any folder.
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
+}
+
+/// The errors every attachment upload can answer.
+#[derive(IntoResponses)]
+pub enum UploadErrors {
+    /// The file is larger than the attachment limit (`file_too_large`)
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `multipart/form-data` (`unsupported_media_type`)
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotMultipart(Problem),
+    /// No `file` part, or an empty file (`validation_failed`)
+    #[response(status = 422, content_type = "application/problem+json")]
+    NoFile(Problem),
+}
+
+/// The errors every avatar upload can answer.
+#[derive(IntoResponses)]
+pub enum AvatarUploadErrors {
+    /// The picture is larger than the avatar limit (`file_too_large`)
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Not JPEG or PNG (`unsupported_image_type`), or not `multipart/form-data` (`unsupported_media_type`)
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotAnImage(Problem),
+    /// No `file` part, or an empty file (`validation_failed`)
+    #[response(status = 422, content_type = "application/problem+json")]
+    NoFile(Problem),
 }
 
 /// Which picture of a chat's widget.
@@ -76,9 +104,7 @@ fn file_id(raw: String) -> ApiResult<String> {
         description = "One `file` part; other parts are ignored"),
     responses(
         (status = 201, description = "Stored, not yet sent", body = FileView),
-        (status = 413, description = "The file is larger than the attachment limit (`file_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `multipart/form-data` (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No `file` part, or an empty file (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        UploadErrors,
     ),
     security(("bearer" = [])))]
 pub async fn upload(
@@ -101,9 +127,7 @@ pub async fn upload(
         description = "One `file` part; other parts are ignored"),
     responses(
         (status = 201, description = "Stored, not yet sent", body = FileView),
-        (status = 413, description = "The file is larger than the attachment limit (`file_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `multipart/form-data` (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No `file` part, or an empty file (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        UploadErrors,
         (status = 429, description = "Too many messages or uploads from this visitor or address (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("visitor" = [])))]
@@ -249,9 +273,7 @@ async fn set_operator_avatar(
     request_body(content = UploadForm, content_type = "multipart/form-data", description = "One `file` part: a JPEG or PNG picture"),
     responses(
         (status = 200, description = "The profile with its new `avatar_url`", body = OperatorView),
-        (status = 413, description = "The picture is larger than the avatar limit (`file_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JPEG or PNG (`unsupported_image_type`), or not `multipart/form-data` (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No `file` part, or an empty file (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        AvatarUploadErrors,
     ),
     security(("bearer" = [])))]
 pub async fn put_my_avatar(
@@ -279,9 +301,7 @@ pub async fn delete_my_avatar(state: web::Data<AppState>, auth: Auth) -> ApiResu
     responses(
         (status = 200, description = "The operator with the new `avatar_url`", body = OperatorView),
         (status = 403, description = "Another operator's avatar, and not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The picture is larger than the avatar limit (`file_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JPEG or PNG (`unsupported_image_type`), or not `multipart/form-data` (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No `file` part, or an empty file (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        AvatarUploadErrors,
     ),
     security(("bearer" = [])))]
 pub async fn put_operator_avatar(
@@ -350,9 +370,7 @@ async fn set_chat_avatar(
     responses(
         (status = 200, description = "The chat with the new URL in `settings.avatars`", body = ChatView),
         (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The picture is larger than the avatar limit (`file_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JPEG or PNG (`unsupported_image_type`), or not `multipart/form-data` (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No `file` part, or an empty file (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        AvatarUploadErrors,
     ),
     security(("bearer" = [])))]
 pub async fn put_chat_avatar(
@@ -407,9 +425,7 @@ async fn set_visitor_avatar(
     request_body(content = UploadForm, content_type = "multipart/form-data", description = "One `file` part: a JPEG or PNG picture"),
     responses(
         (status = 200, description = "The visitor with the new `avatar_url`", body = VisitorView),
-        (status = 413, description = "The picture is larger than the avatar limit (`file_too_large`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JPEG or PNG (`unsupported_image_type`), or not `multipart/form-data` (`unsupported_media_type`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No `file` part, or an empty file (`validation_failed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        AvatarUploadErrors,
     ),
     security(("visitor" = [])))]
 pub async fn put_widget_avatar(
