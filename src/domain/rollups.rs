@@ -463,10 +463,8 @@ pub fn split_months(first: i64, end: i64) -> MonthSplit {
     if m0 >= m1 {
         return MonthSplit { months: None, days: if first < end { vec![(first, end)] } else { Vec::new() } };
     }
-    let days = [(first, first_day_of_month(m0)), (first_day_of_month(m1), end)]
-        .into_iter()
-        .filter(|(a, b)| a < b)
-        .collect();
+    let days =
+        [(first, first_day_of_month(m0)), (first_day_of_month(m1), end)].into_iter().filter(|(a, b)| a < b).collect();
     MonthSplit { months: Some((m0, m1)), days }
 }
 
@@ -496,7 +494,10 @@ mod tests {
         assert_eq!(split.months, Some((month_of_day(day(2026, 1, 1)), month_of_day(day(2026, 3, 1)))));
         assert_eq!(split.days, vec![(day(2025, 12, 2), day(2026, 1, 1)), (day(2026, 3, 1), day(2026, 3, 5))]);
         let exact = split_months(day(2026, 1, 1), day(2026, 2, 1));
-        assert_eq!(exact, MonthSplit { months: Some((month_of_day(day(2026, 1, 1)), month_of_day(day(2026, 2, 1)))), days: vec![] });
+        assert_eq!(
+            exact,
+            MonthSplit { months: Some((month_of_day(day(2026, 1, 1)), month_of_day(day(2026, 2, 1)))), days: vec![] }
+        );
         assert_eq!(split_months(day(2026, 1, 2), day(2026, 1, 30)).days, vec![(day(2026, 1, 2), day(2026, 1, 30))]);
     }
 

@@ -267,20 +267,20 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
     let postgres = matches!(conn, DbConn::Postgres(_));
     let wait_values = |waits: &std::collections::HashMap<WaitKey, Histogram>| -> Vec<String> {
         waits
-        .iter()
-        .map(|(k, h)| {
-            let hex: String = h.encode().iter().map(|b| format!("{b:02x}")).collect();
-            let blob = if postgres { format!("decode('{hex}', 'hex')") } else { format!("X'{hex}'") };
-            format!(
-                "{}, {}, '{}', {}, {}, {blob}",
-                k.workspace_id,
-                k.chat_id,
-                k.channel.replace('\'', "''"),
-                k.operator_id,
-                k.day
-            )
-        })
-        .collect()
+            .iter()
+            .map(|(k, h)| {
+                let hex: String = h.encode().iter().map(|b| format!("{b:02x}")).collect();
+                let blob = if postgres { format!("decode('{hex}', 'hex')") } else { format!("X'{hex}'") };
+                format!(
+                    "{}, {}, '{}', {}, {}, {blob}",
+                    k.workspace_id,
+                    k.chat_id,
+                    k.channel.replace('\'', "''"),
+                    k.operator_id,
+                    k.day
+                )
+            })
+            .collect()
     };
     for chunk in wait_values(&pending.waits).chunks(ROWS) {
         conn.batch_execute(&format!(

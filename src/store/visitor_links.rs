@@ -114,21 +114,30 @@ fn write(conn: &mut DbConn, id: i64, l: &Links) -> QueryResult<()> {
     Ok(())
 }
 
-/// Sets the links of every dialog of a workspace in two statements (the migration does the
-/// same for all workspaces); the roll-ups are built afterwards from the stored links.
+/// Sets the links of every dialog of a workspace in a few statements (the migration does the
+/// same for all workspaces); the roll-ups are built afterwards from the stored links. The
+/// window results go through a keyed table: joining the window query directly makes SQLite
+/// scan it once per dialog.
 pub fn set_all(conn: &mut DbConn, workspace_id: i64) -> QueryResult<()> {
+    let fill = |time: &str, filter: &str| {
+        format!(
+            "DELETE FROM dialog_links; \
+             INSERT INTO dialog_links (id, prev, prev_channel, at) SELECT id, \
+               COALESCE(LAG({time}) OVER (PARTITION BY visitor_id ORDER BY {time}, id), -1), \
+               COALESCE(LAG({time}) OVER (PARTITION BY visitor_id, channel ORDER BY {time}, id), -1), {time} \
+             FROM dialogs WHERE workspace_id = {workspace_id} AND {filter};"
+        )
+    };
     conn.batch_execute(&format!(
-        "UPDATE dialogs SET prev_started_at = l.prev, prev_channel_started_at = l.prev_channel \
-         FROM (SELECT id, \
-           COALESCE(LAG(started_at) OVER (PARTITION BY visitor_id ORDER BY started_at, id), -1) AS prev, \
-           COALESCE(LAG(started_at) OVER (PARTITION BY visitor_id, channel ORDER BY started_at, id), -1) AS prev_channel \
-           FROM dialogs WHERE workspace_id = {workspace_id} AND started_at IS NOT NULL) AS l \
-         WHERE dialogs.id = l.id; \
-         UPDATE dialogs SET prev_closed_at = l.prev, prev_channel_closed_at = l.prev_channel, linked_closed_at = l.closed_at \
-         FROM (SELECT id, closed_at, \
-           COALESCE(LAG(closed_at) OVER (PARTITION BY visitor_id ORDER BY closed_at, id), -1) AS prev, \
-           COALESCE(LAG(closed_at) OVER (PARTITION BY visitor_id, channel ORDER BY closed_at, id), -1) AS prev_channel \
-           FROM dialogs WHERE workspace_id = {workspace_id} AND status = 'closed' AND closed_at IS NOT NULL) AS l \
-         WHERE dialogs.id = l.id;"
+        "CREATE TEMPORARY TABLE IF NOT EXISTS dialog_links (id BIGINT PRIMARY KEY, prev BIGINT, prev_channel BIGINT, at BIGINT); \
+         {} \
+         UPDATE dialogs SET prev_started_at = l.prev, prev_channel_started_at = l.prev_channel \
+         FROM dialog_links AS l WHERE dialogs.id = l.id; \
+         {} \
+         UPDATE dialogs SET prev_closed_at = l.prev, prev_channel_closed_at = l.prev_channel, linked_closed_at = l.at \
+         FROM dialog_links AS l WHERE dialogs.id = l.id; \
+         DROP TABLE dialog_links;",
+        fill("started_at", "started_at IS NOT NULL"),
+        fill("closed_at", "status = 'closed' AND closed_at IS NOT NULL"),
     ))
 }

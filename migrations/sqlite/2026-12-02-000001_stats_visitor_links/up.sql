@@ -10,19 +10,27 @@ ALTER TABLE dialogs ADD COLUMN prev_closed_at BIGINT;
 ALTER TABLE dialogs ADD COLUMN prev_channel_closed_at BIGINT;
 ALTER TABLE dialogs ADD COLUMN linked_closed_at BIGINT;
 
+-- Computed into a keyed table first: joining the window query directly makes SQLite scan it
+-- once per dialog.
+CREATE TEMPORARY TABLE dialog_links (id BIGINT PRIMARY KEY, prev BIGINT, prev_channel BIGINT, at BIGINT);
+INSERT INTO dialog_links (id, prev, prev_channel, at)
+SELECT id,
+    COALESCE(LAG(started_at) OVER (PARTITION BY visitor_id ORDER BY started_at, id), -1),
+    COALESCE(LAG(started_at) OVER (PARTITION BY visitor_id, channel ORDER BY started_at, id), -1),
+    started_at
+FROM dialogs WHERE started_at IS NOT NULL;
 UPDATE dialogs SET prev_started_at = l.prev, prev_channel_started_at = l.prev_channel
-FROM (SELECT id,
-        COALESCE(LAG(started_at) OVER (PARTITION BY visitor_id ORDER BY started_at, id), -1) AS prev,
-        COALESCE(LAG(started_at) OVER (PARTITION BY visitor_id, channel ORDER BY started_at, id), -1) AS prev_channel
-      FROM dialogs WHERE started_at IS NOT NULL) AS l
-WHERE dialogs.id = l.id;
-
-UPDATE dialogs SET prev_closed_at = l.prev, prev_channel_closed_at = l.prev_channel, linked_closed_at = l.closed_at
-FROM (SELECT id, closed_at,
-        COALESCE(LAG(closed_at) OVER (PARTITION BY visitor_id ORDER BY closed_at, id), -1) AS prev,
-        COALESCE(LAG(closed_at) OVER (PARTITION BY visitor_id, channel ORDER BY closed_at, id), -1) AS prev_channel
-      FROM dialogs WHERE status = 'closed' AND closed_at IS NOT NULL) AS l
-WHERE dialogs.id = l.id;
+FROM dialog_links AS l WHERE dialogs.id = l.id;
+DELETE FROM dialog_links;
+INSERT INTO dialog_links (id, prev, prev_channel, at)
+SELECT id,
+    COALESCE(LAG(closed_at) OVER (PARTITION BY visitor_id ORDER BY closed_at, id), -1),
+    COALESCE(LAG(closed_at) OVER (PARTITION BY visitor_id, channel ORDER BY closed_at, id), -1),
+    closed_at
+FROM dialogs WHERE status = 'closed' AND closed_at IS NOT NULL;
+UPDATE dialogs SET prev_closed_at = l.prev, prev_channel_closed_at = l.prev_channel, linked_closed_at = l.at
+FROM dialog_links AS l WHERE dialogs.id = l.id;
+DROP TABLE dialog_links;
 
 -- Covering indexes of the period totals (and of the direct queries they replace).
 DROP INDEX dialogs_started;
