@@ -264,6 +264,10 @@ impl Pending {
                 }
             }
         }
+    }
+
+    /// Drops rows whose changes cancelled out (once per change set: maps can be large).
+    pub fn drop_zeros(&mut self) {
         self.counters.retain(|_, c| !c.is_zero());
         self.gaps.retain(|_, n| *n != 0);
     }

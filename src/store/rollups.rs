@@ -573,7 +573,7 @@ pub fn compute_for_workspace(conn: &mut DbConn, workspace_id: i64) -> QueryResul
             pending.add_links(row.workspace_id, row.chat_id, &row.channel, row.started_at, &links, 1);
         }
     }
-    pending.counters.retain(|_, c| !c.is_zero());
+    pending.drop_zeros();
     after = 0;
     loop {
         type Wait = (i64, i64, String, Option<i64>, bool, i64, i64, i64);

@@ -96,6 +96,7 @@ pub fn relink(conn: &mut DbConn, visitors: &BTreeSet<(i64, i64)>) -> QueryResult
             }
         }
     }
+    pending.drop_zeros();
     Ok(pending)
 }
 
