@@ -270,6 +270,7 @@ impl Pending {
     pub fn drop_zeros(&mut self) {
         self.counters.retain(|_, c| !c.is_zero());
         self.gaps.retain(|_, n| *n != 0);
+        self.ratings.retain(|_, n| *n != 0);
     }
 
     /// An operator reply ended a wait.
@@ -313,7 +314,6 @@ impl Pending {
                 *self.ratings.entry(key).or_default() += sign;
             }
         }
-        self.ratings.retain(|_, n| *n != 0);
     }
 
     /// Takes in `other`'s changes.

@@ -63,6 +63,7 @@ pub fn rating_changed(conn: &mut DbConn, before: Option<&RatingRow>, after: Opti
     if let Some(row) = after {
         pending.add_rating(&RatingFacts::of(row), 1);
     }
+    pending.drop_zeros();
     apply(conn, pending)
 }
 
@@ -611,6 +612,7 @@ pub fn compute_for_workspace(conn: &mut DbConn, workspace_id: i64) -> QueryResul
             pending.add_rating(&RatingFacts::of(row), 1);
         }
     }
+    pending.drop_zeros();
     Ok(pending)
 }
 
