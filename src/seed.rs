@@ -215,6 +215,8 @@ impl Writers {
         }
         row.updated_at = row.last_activity_at;
         self.rollups.add_dialog(&row, 1);
+        // Links are set when the roll-ups are written (`insert_dialogs`) or all at once (`run`).
+        self.rollups.relink.insert((ws, d.visitor_id));
         self.dialogs.buffer(dialog_values(&row));
         for values in message_values {
             self.messages.buffer(values);
@@ -312,6 +314,11 @@ fn empty_row(id: i64, ws: i64, d: &SyntheticDialog, created_at: i64) -> DialogRo
         auto_reply_at: None,
         contact_request: None,
         offer_due_at: None,
+        prev_started_at: None,
+        prev_channel_started_at: None,
+        prev_closed_at: None,
+        prev_channel_closed_at: None,
+        linked_closed_at: None,
     }
 }
 
@@ -518,8 +525,6 @@ pub fn run(
     let mut messages = 0i64;
     let chunk = 20_000u64;
     let mut done = 0u64;
-    // The workspace is new: its roll-ups are collected over all chunks and inserted at the end.
-    let mut rollups = Pending::default();
     while done < options.dialogs {
         let n = chunk.min(options.dialogs - done);
         // Dialogs in time order, with more traffic in the (UTC) daytime.
@@ -528,8 +533,10 @@ pub fn run(
             let base = start + ((done + k) as i64 * span) / options.dialogs as i64;
             let hour_shift = if rng.random_bool(0.3) { 0 } else { (rng.random_range(8..20) - 12) * MINUTE_MS * 6 };
             let t0 = (base + hour_shift).clamp(start, now - 10 * MINUTE_MS);
-            let visitor_id = first_visitor + rng.random_range(0..visitor_count);
-            let chat_id = chats[rng.random_range(0..chats.len())];
+            let visitor = rng.random_range(0..visitor_count);
+            let visitor_id = first_visitor + visitor;
+            // A visitor writes in their own chat.
+            let chat_id = chats[visitor as usize % chats.len()];
             let channel = CHANNELS[rng.random_range(0..CHANNELS.len())];
             let answered = rng.random_bool(0.93);
             let assignee = answered.then(|| operators[rng.random_range(0..operators.len())]);
@@ -566,12 +573,17 @@ pub fn run(
                 rating_requested: closed,
             });
         }
-        let (_, added) = write_tx(conn, |conn| insert_rows(conn, ws, &batch)).map_err(err)?;
-        rollups.merge(added);
+        write_tx(conn, |conn| insert_rows(conn, ws, &batch)).map_err(err)?;
         done += n;
         progress(done);
     }
-    write_tx(conn, |conn| crate::store::rollups::insert_new(conn, &rollups)).map_err(err)?;
+    // The workspace is new: its visitor links and roll-ups are built from its rows at the end.
+    write_tx(conn, |conn| {
+        crate::store::visitor_links::set_all(conn, ws)?;
+        let rollups = crate::store::rollups::compute_for_workspace(conn, ws)?;
+        crate::store::rollups::insert_new(conn, &rollups)
+    })
+    .map_err(err)?;
     // Fresh planner statistics for the new volume.
     conn.batch_execute("ANALYZE").map_err(err)?;
     Ok(SeedReport { workspace_id: ws, owner_email, dialogs: options.dialogs, messages })

@@ -173,6 +173,11 @@ diesel::table! {
         auto_reply_at -> Nullable<BigInt>,
         contact_request -> Nullable<Text>,
         offer_due_at -> Nullable<BigInt>,
+        prev_started_at -> Nullable<BigInt>,
+        prev_channel_started_at -> Nullable<BigInt>,
+        prev_closed_at -> Nullable<BigInt>,
+        prev_channel_closed_at -> Nullable<BigInt>,
+        linked_closed_at -> Nullable<BigInt>,
     }
 }
 
@@ -378,6 +383,8 @@ diesel::table! {
         replies -> BigInt,
         active -> BigInt,
         closed -> BigInt,
+        started_fresh -> BigInt,
+        closed_fresh -> BigInt,
     }
 }
 
@@ -397,6 +404,29 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> BigInt,
         delivered_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    response_month_rollups (workspace_id, chat_id, channel, operator_id, month) {
+        workspace_id -> BigInt,
+        chat_id -> BigInt,
+        channel -> Text,
+        operator_id -> BigInt,
+        month -> BigInt,
+        waits -> Binary,
+    }
+}
+
+diesel::table! {
+    visitor_gap_rollups (workspace_id, chat_id, channel, bucket, moment, gap) {
+        workspace_id -> BigInt,
+        chat_id -> BigInt,
+        channel -> Text,
+        bucket -> BigInt,
+        moment -> Integer,
+        gap -> Integer,
+        n -> BigInt,
     }
 }
 
@@ -488,6 +518,8 @@ diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     workspaces,
+    response_month_rollups,
+    visitor_gap_rollups,
     operators,
     auth_sessions,
     refresh_tokens,

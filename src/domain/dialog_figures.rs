@@ -104,6 +104,11 @@ mod tests {
             auto_reply_at: None,
             contact_request: None,
             offer_due_at: None,
+            prev_started_at: None,
+            prev_channel_started_at: None,
+            prev_closed_at: None,
+            prev_channel_closed_at: None,
+            linked_closed_at: None,
         }
     }
 

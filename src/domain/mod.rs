@@ -27,6 +27,7 @@ pub mod rollups;
 pub mod saved_replies;
 pub mod stats;
 pub mod tags;
+pub mod visitor_links;
 pub mod visitor_sends;
 pub mod visitors;
 pub mod webhook_deliveries;

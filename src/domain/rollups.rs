@@ -8,15 +8,22 @@
 //!   and per UTC day and assignee (span 1) for the per-operator figures.
 //! - Answered waits per UTC day as an exact histogram of whole seconds (rounded up), per chat
 //!   (SLA targets are per chat), for all channels and operators and each of them.
+//! - The same histograms per UTC calendar month, so long periods read months and their edge
+//!   days.
 //! - Rating requests per UTC day of the request by scale and score.
+//! - Distinct-visitor counts per 15-minute bucket (see `domain::visitor_links`): fresh starts
+//!   and closes on the counter rows, the others by their gap to the link.
 //!
 //! Statistics over a period read whole UTC days from the day rows and compute the partial days
 //! at both ends from the source rows (at most two days, through the time indexes).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Datelike, NaiveDate};
 
 use crate::domain::dialog_figures::AnsweredWait;
 use crate::domain::local_time::BUCKET_MS;
+use crate::domain::visitor_links::{self, Links, Moment};
 use crate::store::dialogs::DialogRow;
 use crate::time::DAY_MS;
 
@@ -42,6 +49,9 @@ pub struct Counters {
     pub active: i64,
     /// Closed and still closed.
     pub closed: i64,
+    /// Counted starts and closes with no link within [`visitor_links::MAX_GAP`] buckets.
+    pub started_fresh: i64,
+    pub closed_fresh: i64,
 }
 
 impl Counters {
@@ -52,6 +62,8 @@ impl Counters {
         self.replies += sign * other.replies;
         self.active += sign * other.active;
         self.closed += sign * other.closed;
+        self.started_fresh += sign * other.started_fresh;
+        self.closed_fresh += sign * other.closed_fresh;
     }
 
     pub fn is_zero(&self) -> bool {
@@ -74,6 +86,7 @@ pub fn contributions(row: &DialogRow) -> Vec<(i64, Counters)> {
                 replies: i64::from(row.operator_message_count),
                 active: i64::from(!closed),
                 closed: 0,
+                ..Counters::default()
             },
         ));
     }
@@ -102,6 +115,17 @@ pub struct WaitKey {
     pub day: i64,
 }
 
+/// Counted starts (moment 0) or closes (1) of one bucket whose link is `gap` buckets back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GapKey {
+    pub workspace_id: i64,
+    pub chat_id: i64,
+    pub channel: String,
+    pub bucket: i64,
+    pub moment: i32,
+    pub gap: i32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RatingKey {
     pub workspace_id: i64,
@@ -128,7 +152,12 @@ pub struct RatingFacts {
 pub struct Pending {
     pub counters: HashMap<CounterKey, Counters>,
     pub waits: HashMap<WaitKey, Histogram>,
+    /// As `waits`, with `day` holding the month (see [`month_of_day`]).
+    pub month_waits: HashMap<WaitKey, Histogram>,
     pub ratings: HashMap<RatingKey, i64>,
+    pub gaps: HashMap<GapKey, i64>,
+    /// `(workspace, visitor)` whose links may be stale: a dialog started, closed or reopened.
+    pub relink: BTreeSet<(i64, i64)>,
 }
 
 fn with_all(value: i64) -> [i64; 2] {
@@ -142,7 +171,12 @@ fn with_optional(value: Option<i64>) -> impl Iterator<Item = i64> {
 
 impl Pending {
     pub fn is_empty(&self) -> bool {
-        self.counters.is_empty() && self.waits.is_empty() && self.ratings.is_empty()
+        self.counters.is_empty()
+            && self.waits.is_empty()
+            && self.month_waits.is_empty()
+            && self.ratings.is_empty()
+            && self.gaps.is_empty()
+            && self.relink.is_empty()
     }
 
     /// Adds (`sign` 1) or takes away (-1) what a dialog row counts.
@@ -170,13 +204,73 @@ impl Pending {
         }
     }
 
-    /// The change from `before` to `after` of one dialog.
+    /// The change from `before` to `after` of one dialog. Its visitor links (and what they
+    /// count) are brought up to date from the stored rows when the changes are written: a
+    /// row held in memory may carry links that are no longer current.
     pub fn dialog_changed(&mut self, before: Option<&DialogRow>, after: &DialogRow) {
         if let Some(before) = before {
             self.add_dialog(before, -1);
         }
         self.add_dialog(after, 1);
         self.counters.retain(|_, c| !c.is_zero());
+        let moments = |r: &DialogRow| (r.started_at, r.is_closed().then_some(r.closed_at), r.channel.clone());
+        if before.map(moments) != Some(moments(after)) {
+            self.relink.insert((after.workspace_id, after.visitor_id));
+        }
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) the distinct-visitor counts of one dialog's links.
+    pub fn add_links(
+        &mut self,
+        workspace_id: i64,
+        chat_id: i64,
+        channel: &str,
+        started_at: Option<i64>,
+        links: &Links,
+        sign: i64,
+    ) {
+        for counted in links.counted(started_at) {
+            let bucket = counted.at.div_euclid(BUCKET_MS);
+            for chat_id in with_all(chat_id) {
+                for (channel, prev) in [(channel, counted.prev_in_channel), (ALL_CHANNELS, counted.prev)] {
+                    match visitor_links::gap(counted.at, prev) {
+                        None => {
+                            let key = CounterKey {
+                                workspace_id,
+                                span: SPAN_QUARTER,
+                                chat_id,
+                                channel: channel.to_string(),
+                                operator_id: ALL,
+                                bucket,
+                            };
+                            let c = self.counters.entry(key).or_default();
+                            match counted.moment {
+                                Moment::Started => c.started_fresh += sign,
+                                Moment::Closed => c.closed_fresh += sign,
+                            }
+                        }
+                        Some(gap) => {
+                            let key = GapKey {
+                                workspace_id,
+                                chat_id,
+                                channel: channel.to_string(),
+                                bucket,
+                                moment: counted.moment as i32,
+                                gap: gap as i32,
+                            };
+                            *self.gaps.entry(key).or_default() += sign;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops rows whose changes cancelled out (once per change set: maps can be large).
+    pub fn drop_zeros(&mut self) {
+        self.counters.retain(|_, c| !c.is_zero());
+        self.gaps.retain(|_, n| *n != 0);
+        self.ratings.retain(|_, n| *n != 0);
     }
 
     /// An operator reply ended a wait.
@@ -194,16 +288,13 @@ impl Pending {
         answered_at: i64,
     ) {
         let secs = wait_secs(wait.wait_ms);
+        let day = answered_at.div_euclid(DAY_MS);
         for channel in [channel, ALL_CHANNELS] {
             for op in with_optional(operator_id) {
-                let key = WaitKey {
-                    workspace_id,
-                    chat_id,
-                    channel: channel.to_string(),
-                    operator_id: op,
-                    day: answered_at.div_euclid(DAY_MS),
-                };
-                self.waits.entry(key).or_default().add(wait.first, secs, 1, wait.wait_ms);
+                let mut key = WaitKey { workspace_id, chat_id, channel: channel.to_string(), operator_id: op, day };
+                self.waits.entry(key.clone()).or_default().add(wait.first, secs, 1, wait.wait_ms);
+                key.day = month_of_day(day);
+                self.month_waits.entry(key).or_default().add(wait.first, secs, 1, wait.wait_ms);
             }
         }
     }
@@ -223,7 +314,6 @@ impl Pending {
                 *self.ratings.entry(key).or_default() += sign;
             }
         }
-        self.ratings.retain(|_, n| *n != 0);
     }
 
     /// Takes in `other`'s changes.
@@ -235,6 +325,14 @@ impl Pending {
         for (key, h) in other.waits {
             self.waits.entry(key).or_default().merge(&h);
         }
+        for (key, h) in other.month_waits {
+            self.month_waits.entry(key).or_default().merge(&h);
+        }
+        for (key, n) in other.gaps {
+            *self.gaps.entry(key).or_default() += n;
+        }
+        self.gaps.retain(|_, n| *n != 0);
+        self.relink.extend(other.relink);
         for (key, n) in other.ratings {
             *self.ratings.entry(key).or_default() += n;
         }
@@ -337,6 +435,43 @@ pub fn split(from: i64, to: i64) -> Split {
     Split { days: Some((first, end)), edges }
 }
 
+const EPOCH_YEAR: i32 = 1970;
+
+fn date_of_day(day: i64) -> NaiveDate {
+    NaiveDate::default() + chrono::Duration::days(day)
+}
+
+/// UTC calendar months since 1970-01 of a UTC day number.
+pub fn month_of_day(day: i64) -> i64 {
+    let d = date_of_day(day);
+    i64::from(d.year() - EPOCH_YEAR) * 12 + i64::from(d.month0())
+}
+
+/// The first UTC day number of a month from [`month_of_day`].
+pub fn first_day_of_month(month: i64) -> i64 {
+    let year = EPOCH_YEAR + month.div_euclid(12) as i32;
+    let date = NaiveDate::from_ymd_opt(year, month.rem_euclid(12) as u32 + 1, 1).unwrap_or_default();
+    (date - NaiveDate::default()).num_days()
+}
+
+/// Whole days `[first, end)` as whole months (`[m0, m1)`) and the days at their ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthSplit {
+    pub months: Option<(i64, i64)>,
+    pub days: Vec<(i64, i64)>,
+}
+
+pub fn split_months(first: i64, end: i64) -> MonthSplit {
+    let m0 = month_of_day(first) + i64::from(first_day_of_month(month_of_day(first)) != first);
+    let m1 = month_of_day(end);
+    if m0 >= m1 {
+        return MonthSplit { months: None, days: if first < end { vec![(first, end)] } else { Vec::new() } };
+    }
+    let days =
+        [(first, first_day_of_month(m0)), (first_day_of_month(m1), end)].into_iter().filter(|(a, b)| a < b).collect();
+    MonthSplit { months: Some((m0, m1)), days }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +485,24 @@ mod tests {
             Split { days: Some((1, 3)), edges: vec![(DAY_MS - 5 * h, DAY_MS), (3 * DAY_MS, 3 * DAY_MS + h)] }
         );
         assert_eq!(split(h, DAY_MS + h), Split { days: None, edges: vec![(h, DAY_MS + h)] });
+    }
+
+    #[test]
+    fn days_split_into_whole_months_and_edges() {
+        assert_eq!(NaiveDate::default(), NaiveDate::from_ymd_opt(1970, 1, 1).unwrap());
+        let day = |y, m, d| (NaiveDate::from_ymd_opt(y, m, d).unwrap() - NaiveDate::default()).num_days();
+        assert_eq!(month_of_day(day(2026, 3, 31)), 56 * 12 + 2);
+        assert_eq!(first_day_of_month(56 * 12 + 2), day(2026, 3, 1));
+        assert_eq!(month_of_day(-1), -1);
+        let split = split_months(day(2025, 12, 2), day(2026, 3, 5));
+        assert_eq!(split.months, Some((month_of_day(day(2026, 1, 1)), month_of_day(day(2026, 3, 1)))));
+        assert_eq!(split.days, vec![(day(2025, 12, 2), day(2026, 1, 1)), (day(2026, 3, 1), day(2026, 3, 5))]);
+        let exact = split_months(day(2026, 1, 1), day(2026, 2, 1));
+        assert_eq!(
+            exact,
+            MonthSplit { months: Some((month_of_day(day(2026, 1, 1)), month_of_day(day(2026, 2, 1)))), days: vec![] }
+        );
+        assert_eq!(split_months(day(2026, 1, 2), day(2026, 1, 30)).days, vec![(day(2026, 1, 2), day(2026, 1, 30))]);
     }
 
     #[test]

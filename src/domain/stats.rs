@@ -22,6 +22,7 @@ use crate::db::DbConn;
 use crate::domain::chat_settings::ChatSettings;
 use crate::domain::local_time::{self, BUCKET_MS};
 use crate::domain::rollups as domain_rollups;
+use crate::domain::visitor_links::{MAX_GAP, Moment};
 use crate::error::{ApiError, ApiResult};
 use crate::model::operator::OperatorBrief;
 use crate::state::AppState;
@@ -262,8 +263,24 @@ pub async fn dialog_stats(
     state.db.run(move |conn| compute_dialog_stats(conn, ws, &period, &filters)).await
 }
 
+/// Each local day's first bucket, when every day of the period starts on a 15-minute mark
+/// and is at most `MAX_GAP + 1` buckets long (what the bucket roll-ups can answer exactly).
+fn day_start_buckets(period: &Period) -> Option<BTreeMap<NaiveDate, i64>> {
+    let mut out = BTreeMap::new();
+    for date in period.days() {
+        let start = local_time::day_start(period.tz, date);
+        let end = local_time::day_start(period.tz, date.succ_opt()?);
+        if start % BUCKET_MS != 0 || end % BUCKET_MS != 0 || end - start > (MAX_GAP + 1) * BUCKET_MS {
+            return None;
+        }
+        out.insert(date, start / BUCKET_MS);
+    }
+    Some(out)
+}
+
 /// From the roll-ups, unless an operator or tag filter narrows the dialogs (then from the
-/// dialogs themselves) or the zone's day starts are not on 15-minute marks (historic offsets).
+/// dialogs themselves: distinct visitors of such a subset have no links of their own) or the
+/// zone's day starts are not on 15-minute marks (historic offsets).
 pub fn compute_dialog_stats(
     conn: &mut DbConn,
     workspace_id: i64,
@@ -271,18 +288,31 @@ pub fn compute_dialog_stats(
     filters: &Filters,
 ) -> ApiResult<DialogStats> {
     let (from, to) = period.bounds();
-    let aligned = from % BUCKET_MS == 0 && to % BUCKET_MS == 0;
-    if filters.operator_id.is_some() || !filters.tag_ids.is_empty() || !aligned {
-        return compute_dialog_stats_direct(conn, workspace_id, period, filters);
-    }
+    let day_starts = match day_start_buckets(period) {
+        Some(starts) if filters.operator_id.is_none() && filters.tag_ids.is_empty() => starts,
+        _ => return compute_dialog_stats_direct(conn, workspace_id, period, filters),
+    };
     let f = filters.for_period(workspace_id, period);
     let mut acc = DialogAcc::new(period);
     let (chat, channel) = rollup_key(filters);
-    for (bucket, c) in rollups::quarter_counters(conn, workspace_id, chat, channel, (from / BUCKET_MS, to / BUCKET_MS))?
-    {
+    let buckets = (from / BUCKET_MS, to / BUCKET_MS);
+    for (bucket, c) in rollups::quarter_counters(conn, workspace_id, chat, channel, buckets)? {
         acc.add_started(bucket, c.started, c.unanswered, c.missed, c.replies);
         acc.add_closed(bucket, c.closed);
+        acc.add_visitors(bucket, Moment::Started, c.started_fresh);
+        acc.add_visitors(bucket, Moment::Closed, c.closed_fresh);
     }
+    for (bucket, moment, gap, n) in rollups::quarter_gaps(conn, workspace_id, chat, channel, buckets)? {
+        let (date, _) = local_time::local_day_hour(period.tz, bucket * BUCKET_MS);
+        let Some(day_start) = day_starts.get(&date) else { continue };
+        // The link lies before the local day: the visitor's first start (close) of that day.
+        if i64::from(gap) > bucket - day_start {
+            let moment = if moment == Moment::Started as i32 { Moment::Started } else { Moment::Closed };
+            acc.add_visitors(bucket, moment, n);
+        }
+    }
+    acc.started_visitors = stats::first_visits(conn, &f, DialogMoment::Started)?;
+    acc.closed_visitors = stats::first_visits(conn, &f, DialogMoment::Closed)?;
     let mut histogram = Vec::new();
     let split = domain_rollups::split(from, to);
     if let Some(days) = split.days {
@@ -315,6 +345,7 @@ pub fn compute_dialog_stats_direct(
     for b in stats::closed_buckets(conn, &f)? {
         acc.add_closed(b.bucket, b.n);
     }
+    acc.add_distinct_direct(conn, &f)?;
     let histogram = stats::response_histogram(conn, &f, false)?;
     acc.finish(conn, &f, &histogram)
 }
@@ -329,6 +360,8 @@ struct DialogAcc {
     missed: i64,
     replies: i64,
     closed: i64,
+    started_visitors: i64,
+    closed_visitors: i64,
 }
 
 impl DialogAcc {
@@ -359,7 +392,41 @@ impl DialogAcc {
             missed: 0,
             replies: 0,
             closed: 0,
+            started_visitors: 0,
+            closed_visitors: 0,
         }
+    }
+
+    /// Visitors counted on the local day of a bucket.
+    fn add_visitors(&mut self, bucket: i64, moment: Moment, n: i64) {
+        let (date, _) = local_time::local_day_hour(self.period.tz, bucket * BUCKET_MS);
+        if let Some(day) = self.days.get_mut(&date) {
+            match moment {
+                Moment::Started => day.started_visitors += n,
+                Moment::Closed => day.closed_visitors += n,
+            }
+        }
+    }
+
+    /// Distinct visitors counted from the dialogs' covering indexes with DISTINCT (the
+    /// definition the links must agree with, and the path of operator and tag filters).
+    fn add_distinct_direct(&mut self, conn: &mut DbConn, f: &StatsFilter) -> ApiResult<()> {
+        let offsets = local_time::offsets(self.period.tz, f.from, f.to);
+        for moment in [DialogMoment::Started, DialogMoment::Closed] {
+            let column = if moment == DialogMoment::Started { "started_at" } else { "closed_at" };
+            let day_sql = local_time::local_day_sql(column, &offsets);
+            for b in stats::distinct_visitors_by_day(conn, f, moment, &day_sql)? {
+                if let Some(day) = self.days.get_mut(&local_time::date_of_day_number(b.bucket)) {
+                    match moment {
+                        DialogMoment::Started => day.started_visitors = b.n,
+                        DialogMoment::Closed => day.closed_visitors = b.n,
+                    }
+                }
+            }
+        }
+        self.started_visitors = stats::distinct_visitors(conn, f, DialogMoment::Started)?;
+        self.closed_visitors = stats::distinct_visitors(conn, f, DialogMoment::Closed)?;
+        Ok(())
     }
 
     fn add_started(&mut self, bucket: i64, started: i64, unanswered: i64, missed: i64, replies: i64) {
@@ -384,25 +451,10 @@ impl DialogAcc {
         self.closed += closed;
     }
 
-    /// Adds distinct visitors (always counted from the dialogs' covering indexes: distinct
-    /// counts do not add up across buckets) and the response timings.
-    fn finish(mut self, conn: &mut DbConn, f: &StatsFilter, histogram: &[ResponseBucket]) -> ApiResult<DialogStats> {
+    /// Adds the response timings.
+    fn finish(self, conn: &mut DbConn, f: &StatsFilter, histogram: &[ResponseBucket]) -> ApiResult<DialogStats> {
         let tz = self.period.tz;
-        let offsets = local_time::offsets(tz, f.from, f.to);
-        for moment in [DialogMoment::Started, DialogMoment::Closed] {
-            let column = if moment == DialogMoment::Started { "started_at" } else { "closed_at" };
-            let day_sql = local_time::local_day_sql(column, &offsets);
-            for b in stats::distinct_visitors_by_day(conn, f, moment, &day_sql)? {
-                if let Some(day) = self.days.get_mut(&local_time::date_of_day_number(b.bucket)) {
-                    match moment {
-                        DialogMoment::Started => day.started_visitors = b.n,
-                        DialogMoment::Closed => day.closed_visitors = b.n,
-                    }
-                }
-            }
-        }
-        let started_visitors = stats::distinct_visitors(conn, f, DialogMoment::Started)?;
-        let closed_visitors = stats::distinct_visitors(conn, f, DialogMoment::Closed)?;
+        let (started_visitors, closed_visitors) = (self.started_visitors, self.closed_visitors);
         let sla = SlaTable::load(conn, f.workspace_id, &chat_ids(histogram))?;
         let mut responses = ResponseAcc::default();
         for b in histogram {

@@ -62,6 +62,13 @@ pub struct DialogRow {
     /// While queued in a chat with an assignment service: when the offer to the service is
     /// (next) sent; `None` when no offer is pending.
     pub offer_due_at: Option<i64>,
+    /// Visitor links of the distinct-visitor statistics (see `domain::visitor_links`); written
+    /// only by `store::visitor_links`.
+    pub prev_started_at: Option<i64>,
+    pub prev_channel_started_at: Option<i64>,
+    pub prev_closed_at: Option<i64>,
+    pub prev_channel_closed_at: Option<i64>,
+    pub linked_closed_at: Option<i64>,
 }
 
 pub const OPEN: &str = "open";

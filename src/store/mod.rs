@@ -23,6 +23,7 @@ pub mod saved_replies;
 pub mod sessions;
 pub mod stats;
 pub mod tags;
+pub mod visitor_links;
 pub mod visitors;
 pub mod webhooks;
 pub mod workspaces;

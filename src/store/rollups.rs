@@ -12,13 +12,16 @@ use super::dialogs::DialogRow;
 use super::ratings::RatingRow;
 use super::stats::ResponseBucket;
 use crate::db::schema::{
-    dialogs, rating_rollups, response_rollups, response_times, stats_rollup_backfill, stats_rollups,
+    dialogs, rating_rollups, response_month_rollups, response_rollups, response_times, stats_rollup_backfill,
+    stats_rollups, visitor_gap_rollups,
 };
 use crate::db::{DbConn, lock_workspace, write_tx};
 use crate::domain::dialog_figures::AnsweredWait;
 use crate::domain::rollups::{
-    ALL, CounterKey, Counters, Histogram, NO_SCORE, Pending, RatingFacts, RatingKey, SPAN_DAY, SPAN_QUARTER, WaitKey,
+    ALL, CounterKey, Counters, GapKey, Histogram, NO_SCORE, Pending, RatingFacts, RatingKey, SPAN_DAY, SPAN_QUARTER,
+    WaitKey, first_day_of_month, split_months,
 };
+use crate::domain::visitor_links::Links;
 
 impl RatingFacts {
     pub fn of(row: &RatingRow) -> Self {
@@ -60,19 +63,35 @@ pub fn rating_changed(conn: &mut DbConn, before: Option<&RatingRow>, after: Opti
     if let Some(row) = after {
         pending.add_rating(&RatingFacts::of(row), 1);
     }
+    pending.drop_zeros();
     apply(conn, pending)
 }
 
-/// Writes changes to the roll-up rows.
+/// Writes changes to the roll-up rows, after bringing the visitor links they name up to date.
 pub fn flush(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
+    if pending.relink.is_empty() {
+        return write(conn, pending);
+    }
+    let mut all = pending.clone();
+    all.merge(super::visitor_links::relink(conn, &pending.relink)?);
+    write(conn, &all)
+}
+
+fn write(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
     for (key, c) in &pending.counters {
         add_counters(conn, key, c)?;
     }
     for (key, h) in &pending.waits {
         add_waits(conn, key, h)?;
     }
+    for (key, h) in &pending.month_waits {
+        add_month_waits(conn, key, h)?;
+    }
     for (key, n) in &pending.ratings {
         add_ratings(conn, key, *n)?;
+    }
+    for (key, n) in &pending.gaps {
+        add_gaps(conn, key, *n)?;
     }
     Ok(())
 }
@@ -89,6 +108,8 @@ fn add_counters(conn: &mut DbConn, key: &CounterKey, c: &Counters) -> QueryResul
                 r::replies.eq(r::replies + c.replies),
                 r::active.eq(r::active + c.active),
                 r::closed.eq(r::closed + c.closed),
+                r::started_fresh.eq(r::started_fresh + c.started_fresh),
+                r::closed_fresh.eq(r::closed_fresh + c.closed_fresh),
             ))
             .execute(conn)?;
         if n == 0 {
@@ -106,6 +127,8 @@ fn add_counters(conn: &mut DbConn, key: &CounterKey, c: &Counters) -> QueryResul
                     r::replies.eq(c.replies),
                     r::active.eq(c.active),
                     r::closed.eq(c.closed),
+                    r::started_fresh.eq(c.started_fresh),
+                    r::closed_fresh.eq(c.closed_fresh),
                 ))
                 .execute(conn)?;
         }
@@ -140,6 +163,54 @@ fn add_waits(conn: &mut DbConn, key: &WaitKey, h: &Histogram) -> QueryResult<()>
     })
 }
 
+fn add_month_waits(conn: &mut DbConn, key: &WaitKey, h: &Histogram) -> QueryResult<()> {
+    use response_month_rollups as r;
+    crate::typed!(conn => {
+        let found = r::table.find((key.workspace_id, key.chat_id, &key.channel, key.operator_id, key.day));
+        match found.select(r::waits).first::<Vec<u8>>(conn).optional()? {
+            Some(bytes) => {
+                let mut merged = Histogram::decode(&bytes);
+                merged.merge(h);
+                diesel::update(found).set(r::waits.eq(merged.encode())).execute(conn)?;
+            }
+            None => {
+                diesel::insert_into(r::table)
+                    .values((
+                        r::workspace_id.eq(key.workspace_id),
+                        r::chat_id.eq(key.chat_id),
+                        r::channel.eq(&key.channel),
+                        r::operator_id.eq(key.operator_id),
+                        r::month.eq(key.day),
+                        r::waits.eq(h.encode()),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn add_gaps(conn: &mut DbConn, key: &GapKey, n: i64) -> QueryResult<()> {
+    use visitor_gap_rollups as r;
+    crate::typed!(conn => {
+        let found = r::table.find((key.workspace_id, key.chat_id, &key.channel, key.bucket, key.moment, key.gap));
+        if diesel::update(found).set(r::n.eq(r::n + n)).execute(conn)? == 0 {
+            diesel::insert_into(r::table)
+                .values((
+                    r::workspace_id.eq(key.workspace_id),
+                    r::chat_id.eq(key.chat_id),
+                    r::channel.eq(&key.channel),
+                    r::bucket.eq(key.bucket),
+                    r::moment.eq(key.moment),
+                    r::gap.eq(key.gap),
+                    r::n.eq(n),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
 fn add_ratings(conn: &mut DbConn, key: &RatingKey, n: i64) -> QueryResult<()> {
     use rating_rollups as r;
     crate::typed!(conn => {
@@ -169,7 +240,7 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
         .iter()
         .map(|(k, c)| {
             format!(
-                "{}, {}, {}, '{}', {}, {}, {}, {}, {}, {}, {}, {}",
+                "{}, {}, {}, '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}",
                 k.workspace_id,
                 k.span,
                 k.chat_id,
@@ -181,37 +252,67 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
                 c.missed,
                 c.replies,
                 c.active,
-                c.closed
+                c.closed,
+                c.started_fresh,
+                c.closed_fresh
             )
         })
         .collect();
     for chunk in counters.chunks(ROWS) {
         conn.batch_execute(&format!(
             "INSERT INTO stats_rollups (workspace_id, span, chat_id, channel, operator_id, bucket, started, \
-             unanswered, missed, replies, active, closed) VALUES ({})",
+             unanswered, missed, replies, active, closed, started_fresh, closed_fresh) VALUES ({})",
             chunk.join("),(")
         ))?;
     }
     let postgres = matches!(conn, DbConn::Postgres(_));
-    let waits: Vec<String> = pending
-        .waits
+    let wait_values = |waits: &std::collections::HashMap<WaitKey, Histogram>| -> Vec<String> {
+        waits
+            .iter()
+            .map(|(k, h)| {
+                let hex: String = h.encode().iter().map(|b| format!("{b:02x}")).collect();
+                let blob = if postgres { format!("decode('{hex}', 'hex')") } else { format!("X'{hex}'") };
+                format!(
+                    "{}, {}, '{}', {}, {}, {blob}",
+                    k.workspace_id,
+                    k.chat_id,
+                    k.channel.replace('\'', "''"),
+                    k.operator_id,
+                    k.day
+                )
+            })
+            .collect()
+    };
+    for chunk in wait_values(&pending.waits).chunks(ROWS) {
+        conn.batch_execute(&format!(
+            "INSERT INTO response_rollups (workspace_id, chat_id, channel, operator_id, day, waits) VALUES ({})",
+            chunk.join("),(")
+        ))?;
+    }
+    for chunk in wait_values(&pending.month_waits).chunks(ROWS) {
+        conn.batch_execute(&format!(
+            "INSERT INTO response_month_rollups (workspace_id, chat_id, channel, operator_id, month, waits) VALUES ({})",
+            chunk.join("),(")
+        ))?;
+    }
+    let gaps: Vec<String> = pending
+        .gaps
         .iter()
-        .map(|(k, h)| {
-            let hex: String = h.encode().iter().map(|b| format!("{b:02x}")).collect();
-            let blob = if postgres { format!("decode('{hex}', 'hex')") } else { format!("X'{hex}'") };
+        .map(|(k, n)| {
             format!(
-                "{}, {}, '{}', {}, {}, {blob}",
+                "{}, {}, '{}', {}, {}, {}, {n}",
                 k.workspace_id,
                 k.chat_id,
                 k.channel.replace('\'', "''"),
-                k.operator_id,
-                k.day
+                k.bucket,
+                k.moment,
+                k.gap
             )
         })
         .collect();
-    for chunk in waits.chunks(ROWS) {
+    for chunk in gaps.chunks(ROWS) {
         conn.batch_execute(&format!(
-            "INSERT INTO response_rollups (workspace_id, chat_id, channel, operator_id, day, waits) VALUES ({})",
+            "INSERT INTO visitor_gap_rollups (workspace_id, chat_id, channel, bucket, moment, gap, n) VALUES ({})",
             chunk.join("),(")
         ))?;
     }
@@ -240,7 +341,8 @@ pub fn quarter_counters(
     buckets: (i64, i64),
 ) -> QueryResult<Vec<(i64, Counters)>> {
     use stats_rollups as r;
-    let rows: Vec<(i64, i64, i64, i64, i64, i64, i64)> = crate::typed!(conn => {
+    type Row = (i64, i64, i64, i64, i64, i64, i64, (i64, i64));
+    let rows: Vec<Row> = crate::typed!(conn => {
         r::table
             .filter(r::workspace_id.eq(workspace_id))
             .filter(r::span.eq(SPAN_QUARTER))
@@ -249,14 +351,50 @@ pub fn quarter_counters(
             .filter(r::operator_id.eq(ALL))
             .filter(r::bucket.ge(buckets.0))
             .filter(r::bucket.lt(buckets.1))
-            .select((r::bucket, r::started, r::unanswered, r::missed, r::replies, r::active, r::closed))
+            .select((
+                r::bucket,
+                r::started,
+                r::unanswered,
+                r::missed,
+                r::replies,
+                r::active,
+                r::closed,
+                (r::started_fresh, r::closed_fresh),
+            ))
             .load(conn)
     })?;
-    Ok(rows.into_iter().map(|(b, s, u, m, r, a, c)| (b, counters(s, u, m, r, a, c))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(b, s, u, m, r, a, c, (started_fresh, closed_fresh))| {
+            (b, Counters { started_fresh, closed_fresh, ..counters(s, u, m, r, a, c) })
+        })
+        .collect())
+}
+
+/// Counted starts (moment 0) and closes (1) linked at most `MAX_GAP` buckets back:
+/// `(bucket, moment, gap, count)`.
+pub fn quarter_gaps(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    chat_id: i64,
+    channel: &str,
+    buckets: (i64, i64),
+) -> QueryResult<Vec<(i64, i32, i32, i64)>> {
+    use visitor_gap_rollups as r;
+    crate::typed!(conn => {
+        r::table
+            .filter(r::workspace_id.eq(workspace_id))
+            .filter(r::chat_id.eq(chat_id))
+            .filter(r::channel.eq(channel))
+            .filter(r::bucket.ge(buckets.0))
+            .filter(r::bucket.lt(buckets.1))
+            .select((r::bucket, r::moment, r::gap, r::n))
+            .load(conn)
+    })
 }
 
 fn counters(started: i64, unanswered: i64, missed: i64, replies: i64, active: i64, closed: i64) -> Counters {
-    Counters { started, unanswered, missed, replies, active, closed }
+    Counters { started, unanswered, missed, replies, active, closed, ..Counters::default() }
 }
 
 /// Dialog counters per assignee over whole UTC days `[first, end)`.
@@ -287,8 +425,71 @@ pub fn operator_day_counters(
 }
 
 /// Answered waits over whole UTC days `[first, end)` as histogram entries: every operator
-/// together (`by_operator` false; `operator_id` narrows to one) or each operator.
+/// together (`by_operator` false; `operator_id` narrows to one) or each operator. Whole
+/// calendar months come from the month rows, the days around them from the day rows.
 pub fn day_waits(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    chat_id: Option<i64>,
+    channel: &str,
+    operator_id: Option<i64>,
+    by_operator: bool,
+    days: (i64, i64),
+) -> QueryResult<Vec<ResponseBucket>> {
+    let split = split_months(days.0, days.1);
+    let mut out = Vec::new();
+    if let Some(months) = split.months {
+        debug_assert!(first_day_of_month(months.0) >= days.0);
+        out.extend(month_waits(conn, workspace_id, chat_id, channel, operator_id, by_operator, months)?);
+    }
+    for range in split.days {
+        out.extend(only_day_waits(conn, workspace_id, chat_id, channel, operator_id, by_operator, range)?);
+    }
+    Ok(out)
+}
+
+fn month_waits(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    chat_id: Option<i64>,
+    channel: &str,
+    operator_id: Option<i64>,
+    by_operator: bool,
+    months: (i64, i64),
+) -> QueryResult<Vec<ResponseBucket>> {
+    use response_month_rollups as r;
+    let rows: Vec<(i64, i64, Vec<u8>)> = crate::typed!(conn => {
+        let mut q = r::table
+            .filter(r::workspace_id.eq(workspace_id))
+            .filter(r::channel.eq(channel))
+            .filter(r::month.ge(months.0))
+            .filter(r::month.lt(months.1))
+            .into_boxed();
+        if let Some(chat) = chat_id {
+            q = q.filter(r::chat_id.eq(chat));
+        }
+        q = match (operator_id, by_operator) {
+            (Some(op), _) => q.filter(r::operator_id.eq(op)),
+            (None, true) => q.filter(r::operator_id.ne(ALL)),
+            (None, false) => q.filter(r::operator_id.eq(ALL)),
+        };
+        q.select((r::chat_id, r::operator_id, r::waits)).load(conn)
+    })?;
+    Ok(decode_waits(rows))
+}
+
+fn decode_waits(rows: Vec<(i64, i64, Vec<u8>)>) -> Vec<ResponseBucket> {
+    let mut out = Vec::new();
+    for (chat_id, operator_id, bytes) in rows {
+        let operator_id = (operator_id != ALL).then_some(operator_id);
+        Histogram::each_encoded(&bytes, |is_first, secs, n, total_ms| {
+            out.push(ResponseBucket { chat_id, operator_id, is_first, secs, n, total_ms });
+        });
+    }
+    out
+}
+
+fn only_day_waits(
     conn: &mut DbConn,
     workspace_id: i64,
     chat_id: Option<i64>,
@@ -315,14 +516,7 @@ pub fn day_waits(
         };
         q.select((r::chat_id, r::operator_id, r::waits)).load(conn)
     })?;
-    let mut out = Vec::new();
-    for (chat_id, operator_id, bytes) in rows {
-        let operator_id = (operator_id != ALL).then_some(operator_id);
-        Histogram::each_encoded(&bytes, |is_first, secs, n, total_ms| {
-            out.push(ResponseBucket { chat_id, operator_id, is_first, secs, n, total_ms });
-        });
-    }
-    Ok(out)
+    Ok(decode_waits(rows))
 }
 
 /// Rating requests over whole UTC days `[first, end)`: `(scale, score, count)`.
@@ -370,9 +564,17 @@ pub fn compute_for_workspace(conn: &mut DbConn, workspace_id: i64) -> QueryResul
         after = last.id;
         for row in &rows {
             pending.add_dialog(row, 1);
+            let links = Links {
+                prev_started_at: row.prev_started_at,
+                prev_channel_started_at: row.prev_channel_started_at,
+                prev_closed_at: row.prev_closed_at,
+                prev_channel_closed_at: row.prev_channel_closed_at,
+                linked_closed_at: row.linked_closed_at,
+            };
+            pending.add_links(row.workspace_id, row.chat_id, &row.channel, row.started_at, &links, 1);
         }
     }
-    pending.counters.retain(|_, c| !c.is_zero());
+    pending.drop_zeros();
     after = 0;
     loop {
         type Wait = (i64, i64, String, Option<i64>, bool, i64, i64, i64);
@@ -410,6 +612,7 @@ pub fn compute_for_workspace(conn: &mut DbConn, workspace_id: i64) -> QueryResul
             pending.add_rating(&RatingFacts::of(row), 1);
         }
     }
+    pending.drop_zeros();
     Ok(pending)
 }
 
@@ -421,6 +624,7 @@ pub fn backfill(conn: &mut DbConn) -> QueryResult<usize> {
     for &workspace_id in &pending {
         write_tx(conn, |conn| {
             lock_workspace(conn, workspace_id)?;
+            super::visitor_links::set_all(conn, workspace_id)?;
             let rollups = compute_for_workspace(conn, workspace_id)?;
             delete_for_workspace(conn, workspace_id)?;
             insert_new(conn, &rollups)?;
@@ -438,6 +642,10 @@ fn delete_for_workspace(conn: &mut DbConn, workspace_id: i64) -> QueryResult<()>
         diesel::delete(stats_rollups::table.filter(stats_rollups::workspace_id.eq(workspace_id))).execute(conn)?;
         diesel::delete(response_rollups::table.filter(response_rollups::workspace_id.eq(workspace_id))).execute(conn)?;
         diesel::delete(rating_rollups::table.filter(rating_rollups::workspace_id.eq(workspace_id))).execute(conn)?;
+        diesel::delete(response_month_rollups::table.filter(response_month_rollups::workspace_id.eq(workspace_id)))
+            .execute(conn)?;
+        diesel::delete(visitor_gap_rollups::table.filter(visitor_gap_rollups::workspace_id.eq(workspace_id)))
+            .execute(conn)?;
         Ok(())
     })
 }

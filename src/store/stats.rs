@@ -158,6 +158,26 @@ pub fn distinct_visitors(conn: &mut DbConn, f: &StatsFilter, moment: DialogMomen
     Ok(row.n)
 }
 
+/// Distinct visitors over the whole period from the visitor links (`domain::visitor_links`):
+/// the dialogs started (closed) in the period whose link lies before it, one COUNT over the
+/// covering index `dialogs_started` (`dialogs_closed`). Chat and channel filters only.
+pub fn first_visits(conn: &mut DbConn, f: &StatsFilter, moment: DialogMoment) -> QueryResult<i64> {
+    debug_assert!(f.operator_id.is_none() && f.tag_ids.is_empty());
+    let link = match (moment, f.channel.is_some()) {
+        (DialogMoment::Started, false) => "prev_started_at",
+        (DialogMoment::Started, true) => "prev_channel_started_at",
+        (DialogMoment::Closed, false) => "prev_closed_at",
+        (DialogMoment::Closed, true) => "prev_channel_closed_at",
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM dialogs WHERE {} AND {link} < {}",
+        f.conditions(moment.column(), "assignee_id", "id"),
+        f.from
+    );
+    let row: Total = crate::typed!(conn => diesel::sql_query(&sql).get_result(conn))?;
+    Ok(row.n)
+}
+
 /// Answered waits with the same chat, operator, kind and length in whole seconds (rounded up).
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ResponseBucket {

@@ -1,6 +1,9 @@
 //! The statistics roll-ups kept on write answer exactly what a computation over the dialogs
 //! themselves answers, on a random-ish history plus live changes (replies, reads, closes,
-//! reopens, reassignment), for several periods, zones and filters.
+//! reopens, reassignment), for several periods, zones and filters. Distinct visitors (per
+//! local day and over the period, started and closed) come from the visitor links and are
+//! checked against DISTINCT over the dialogs: visitors here have many dialogs, several a day
+//! and across days, in several channels, and dialogs are closed, reopened and closed again.
 
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -17,7 +20,8 @@ use crate::helpers::{Session, TestApp};
 
 const CHANNELS: [&str; 3] = ["web", "telegram", "email"];
 
-fn history(chats: &[i64], visitors: &[i64], operators: &[i64], tag: i64) -> Vec<SyntheticDialog> {
+/// `visitors` are `(visitor, their chat)`.
+fn history(visitors: &[(i64, i64)], operators: &[i64], tag: i64) -> Vec<SyntheticDialog> {
     let mut rng = StdRng::seed_from_u64(7);
     let start =
         NaiveDate::from_ymd_opt(2026, 3, 20).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
@@ -37,9 +41,10 @@ fn history(chats: &[i64], visitors: &[i64], operators: &[i64], tag: i64) -> Vec<
                 turns.push((t, turn));
             }
             let closed = rng.random_bool(0.6);
+            let (visitor_id, chat_id) = visitors[rng.random_range(0..visitors.len())];
             SyntheticDialog {
-                chat_id: chats[rng.random_range(0..chats.len())],
-                visitor_id: visitors[rng.random_range(0..visitors.len())],
+                chat_id,
+                visitor_id,
                 channel: CHANNELS[rng.random_range(0..CHANNELS.len())],
                 assignee_id: assignee,
                 turns,
@@ -73,6 +78,16 @@ async fn live_changes(app: &TestApp, owner: &Session, ops: &[Session], public_ke
             app.post(&format!("/api/v1/dialogs/{dialog}/assign"), &owner.token, json!({"assignee_id": other}))
                 .await
                 .expect(200);
+            // Closed again later: counted once, at its new close.
+            app.post(&format!("/api/v1/dialogs/{dialog}/close"), &owner.token, json!({})).await.expect(200);
+        }
+        if i == 3 {
+            // The visitor writes after the close (reopening it), then it is closed again.
+            app.visitor_writes(&visitor, "Wait, one more").await;
+            app.post(&format!("/api/v1/dialogs/{dialog}/close"), &op.token, json!({})).await.expect(200);
+            // And once more: the same dialog (within the reopen window) or a new one.
+            let again = app.visitor_writes_dialog(&visitor, "Me again").await;
+            app.post(&format!("/api/v1/dialogs/{again}/close"), &op.token, json!({})).await.expect(200);
         }
     }
 }
@@ -130,11 +145,11 @@ async fn rollups_agree_with_the_dialogs() {
     let mut visitors = Vec::new();
     for i in 0..8 {
         let chat = if i % 2 == 0 { &chat_a } else { &chat_b };
-        visitors.push(app.start_visitor(&chat.public_key).await.id);
+        visitors.push((app.start_visitor(&chat.public_key).await.id, chat.id));
     }
     let tag = app.post("/api/v1/tags", &owner.token, json!({"name": "vip"})).await.body["id"].as_i64().unwrap();
     let op_ids: Vec<i64> = ops.iter().map(|o| o.operator_id).collect();
-    let dialogs = history(&[chat_a.id, chat_b.id], &visitors, &op_ids, tag);
+    let dialogs = history(&visitors, &op_ids, tag);
     let db = Db::connect(&DatabaseUrl::parse(&app.db.url).unwrap(), 1).unwrap();
     let mut conn = db.get_blocking().unwrap();
     insert_dialogs(&mut conn, owner.workspace_id, &dialogs[..80]).unwrap();
@@ -149,6 +164,10 @@ async fn rollups_agree_with_the_dialogs() {
         (day(3, 21), day(4, 2), "Asia/Kolkata"),
         (day(3, 25), day(3, 25), "America/New_York"),
         (today, today, "Asia/Kathmandu"),
+        (today.pred_opt().unwrap(), today, "Asia/Kolkata"),
+        // The end of summer time on Lord Howe Island moves clocks by 30 minutes.
+        (day(4, 4), day(4, 6), "Australia/Lord_Howe"),
+        (day(3, 20), day(4, 6), "America/New_York"),
     ];
     let filters = [(None, None), (Some(chat_a.id), None), (None, Some("telegram")), (Some(chat_b.id), Some("web"))];
     let ws = owner.workspace_id;
@@ -188,4 +207,14 @@ async fn rollups_agree_with_the_dialogs() {
     assert!(all.body["started"].as_i64().unwrap() >= 160);
     assert!(all.body["closed"].as_i64().unwrap() > 50);
     assert!(all.body["response"]["count"].as_i64().unwrap() > 50);
+    // Visitors return: distinct visitors are fewer than dialogs, per day too.
+    let visitors_in_all = all.body["started_visitors"].as_i64().unwrap();
+    assert!(visitors_in_all > 8 && visitors_in_all < 20, "{visitors_in_all}");
+    let repeat_days = all.body["by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["started_visitors"].as_i64() < d["started"].as_i64())
+        .count();
+    assert!(repeat_days > 5, "{repeat_days}");
 }

@@ -1,0 +1,13 @@
+DROP TABLE response_month_rollups;
+DROP TABLE visitor_gap_rollups;
+ALTER TABLE stats_rollups DROP COLUMN closed_fresh;
+ALTER TABLE stats_rollups DROP COLUMN started_fresh;
+DROP INDEX dialogs_started;
+DROP INDEX dialogs_closed;
+CREATE INDEX dialogs_started ON dialogs (workspace_id, started_at, visitor_id);
+CREATE INDEX dialogs_closed ON dialogs (workspace_id, closed_at, status, visitor_id);
+ALTER TABLE dialogs DROP COLUMN linked_closed_at;
+ALTER TABLE dialogs DROP COLUMN prev_channel_closed_at;
+ALTER TABLE dialogs DROP COLUMN prev_closed_at;
+ALTER TABLE dialogs DROP COLUMN prev_channel_started_at;
+ALTER TABLE dialogs DROP COLUMN prev_started_at;
