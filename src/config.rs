@@ -37,6 +37,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=65_536), global = true)]
     pub sqlite_cache_mib: u32,
 
+    /// Where SQLite's WAL checkpoints run: `background`, on a thread of their own, or `commit`,
+    /// SQLite's automatic checkpoint inside the commit that fills the WAL past 1,000 pages (which
+    /// then delays that commit's answers).
+    #[arg(long = "sqlite-checkpoints", env = "LIVEDESK_SQLITE_CHECKPOINTS", value_enum,
+          default_value_t = SqliteCheckpoints::Background, global = true)]
+    pub sqlite_checkpoints: SqliteCheckpoints,
+
     /// Secret that signs access tokens (at least 32 characters). If unset, one is generated
     /// on first start and kept in `<data dir>/jwt_secret` (mode 0600).
     #[arg(long = "jwt-secret", env = "LIVEDESK_JWT_SECRET", hide_env_values = true, global = true)]
@@ -282,6 +289,12 @@ impl RateLimits {
     pub fn quota(&self, setting: &QuotaSetting) -> Option<Quota> {
         if self.enabled { setting.0 } else { None }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteCheckpoints {
+    Background,
+    Commit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

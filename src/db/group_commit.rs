@@ -14,9 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 use tokio::sync::{mpsc, oneshot};
 
+use super::pool::PooledConn;
 use super::{Db, DbConn, lock_workspace, write_tx};
 use crate::error::{ApiError, ApiResult};
 
@@ -77,14 +79,17 @@ pub struct WriterStats {
 }
 
 impl GroupCommit {
-    /// Starts the writer thread; it holds one pooled connection.
-    pub fn start(db: Db) -> Self {
+    /// Starts the writer thread; it holds one pooled connection. On SQLite with
+    /// `background_checkpoints`, WAL checkpoints run on a thread of their own rather than in the
+    /// writer's commits (see `checkpoint`).
+    pub fn start(db: Db, background_checkpoints: bool) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
+        let own_checkpoints = background_checkpoints && super::checkpoint::start(&db, Arc::downgrade(&stats));
         std::thread::Builder::new()
             .name("livedesk-writer".into())
-            .spawn(move || writer_loop(db, rx, &thread_stats))
+            .spawn(move || writer_loop(db, rx, &thread_stats, own_checkpoints))
             .expect("spawn writer thread");
         Self { queue, stats }
     }
@@ -141,8 +146,36 @@ impl GroupCommit {
     }
 }
 
-fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
-    let mut conn = None;
+/// The writer's pooled connection. With a checkpoint thread (SQLite) its automatic checkpoints
+/// are off while the writer holds it, and back on when it returns to the pool.
+struct WriterConn {
+    conn: PooledConn,
+    manual_checkpoints: bool,
+}
+
+/// SQLite's default `wal_autocheckpoint`, in pages.
+const DEFAULT_AUTOCHECKPOINT: u32 = 1000;
+
+impl WriterConn {
+    fn open(db: &Db, manual_checkpoints: bool) -> Option<Self> {
+        let mut conn = db.get_blocking().ok()?;
+        if manual_checkpoints {
+            conn.batch_execute("PRAGMA wal_autocheckpoint = 0;").ok()?;
+        }
+        Some(Self { conn, manual_checkpoints })
+    }
+}
+
+impl Drop for WriterConn {
+    fn drop(&mut self) {
+        if self.manual_checkpoints {
+            let _ = self.conn.batch_execute(&format!("PRAGMA wal_autocheckpoint = {DEFAULT_AUTOCHECKPOINT};"));
+        }
+    }
+}
+
+fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, own_checkpoints: bool) {
+    let mut conn: Option<WriterConn> = None;
     let mut last_used = Instant::now();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -160,13 +193,13 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
         // A connection idle for a while may have died with a database restart; check it
         // before a batch rather than fail the batch (a failed commit cannot be retried safely).
         if conn.is_some() && last_used.elapsed() >= IDLE_CHECK_AFTER {
-            let alive = conn.as_mut().is_some_and(|c| diesel::sql_query("SELECT 1").execute(c).is_ok());
+            let alive = conn.as_mut().is_some_and(|c| diesel::sql_query("SELECT 1").execute(&mut *c.conn).is_ok());
             if !alive {
                 conn = None;
             }
         }
         if conn.is_none() {
-            conn = db.get_blocking().ok();
+            conn = WriterConn::open(&db, own_checkpoints);
         }
         let Some(c) = conn.as_mut() else {
             for p in batch {
@@ -175,7 +208,7 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats) {
             std::thread::sleep(Duration::from_millis(200));
             continue;
         };
-        let outcome = run_batch(c, &batch);
+        let outcome = run_batch(&mut c.conn, &batch);
         last_used = Instant::now();
         match outcome {
             Ok(results) => {

@@ -1,6 +1,7 @@
 //! The one place that knows SQLite from PostgreSQL: the connection type, the pool,
 //! migrations and the helpers that keep diesel off the async workers.
 
+mod checkpoint;
 pub mod group_commit;
 mod migrate;
 mod pool;
@@ -79,6 +80,8 @@ pub struct Db {
     permits: Arc<Semaphore>,
     backend: Backend,
     pool_size: u32,
+    url: DatabaseUrl,
+    cache_kib: u32,
     on_commit: Arc<RwLock<Vec<CommitListener>>>,
 }
 
@@ -102,6 +105,8 @@ impl Db {
             permits: Arc::new(Semaphore::new(pool_size as usize)),
             backend,
             pool_size,
+            url: url.clone(),
+            cache_kib,
             on_commit: Arc::new(RwLock::new(Vec::new())),
         })
     }
@@ -178,6 +183,19 @@ impl Db {
             self.committed(workspace_id);
         }
         result
+    }
+
+    /// A connection of its own (not from the pool) for a thread that keeps it.
+    pub fn connect_dedicated(&self) -> Result<DbConn, String> {
+        pool::open(&self.url, self.cache_kib).map_err(|e| format!("cannot connect to {}: {e}", self.url.redacted()))
+    }
+
+    /// The SQLite database file; `None` on PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => Some(path),
+            DatabaseUrl::Postgres(_) => None,
+        }
     }
 
     /// A connection for synchronous callers (CLI commands, tests); blocks.

@@ -50,6 +50,11 @@ pub enum ConnectError {
     Query(#[from] diesel::result::Error),
 }
 
+/// A connection outside the pool, for a thread that keeps its own.
+pub fn open(url: &DatabaseUrl, cache_kib: u32) -> Result<DbConn, ConnectError> {
+    Manager { url: url.clone(), cache_kib }.connect()
+}
+
 impl Manager {
     fn connect(&self) -> Result<DbConn, ConnectError> {
         match &self.url {
