@@ -362,23 +362,16 @@ pub struct DialogFilter {
     pub sort: Sort,
 }
 
-/// A boxed query over dialogs with any selection and grouping.
-type Boxed<'a, ST, GB> = diesel::query_builder::BoxedSelectStatement<
-    'a,
-    ST,
-    diesel::internal::table_macro::FromClause<dialogs::table>,
-    crate::db::MultiBackend,
-    GB,
->;
-
-/// Narrows `query` to the dialogs of the workspace matching `filter` (all but its sort).
-fn filtered<'a, ST, GB>(
-    query: Boxed<'a, ST, GB>,
+/// A page of dialogs matching `filter`, after the cursor (sort key, id).
+pub fn list(
+    conn: &mut DbConn,
     workspace_id: i64,
     filter: &DialogFilter,
-    sqlite: bool,
-) -> Boxed<'a, ST, GB> {
-    let mut query = query.filter(dialogs::workspace_id.eq(workspace_id));
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<DialogRow>> {
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let mut query = dialogs::table.filter(dialogs::workspace_id.eq(workspace_id)).into_boxed();
     query = match filter.status {
         StatusFilter::All => query,
         StatusFilter::Active => query.filter(dialogs::status.ne(CLOSED)),
@@ -439,40 +432,6 @@ fn filtered<'a, ST, GB>(
             )
         };
     }
-    query
-}
-
-/// Dialogs and paid messages (`message_count`) per (chat, channel) among the dialogs matching
-/// `filter`, in one grouped query: `(chat_id, channel, dialogs, paid_messages)`.
-pub fn totals_by_chat_channel(
-    conn: &mut DbConn,
-    workspace_id: i64,
-    filter: &DialogFilter,
-) -> QueryResult<Vec<(i64, String, i64, i64)>> {
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
-    let grouped = dialogs::table
-        .group_by((dialogs::chat_id, dialogs::channel))
-        .select((
-            dialogs::chat_id,
-            dialogs::channel,
-            diesel::dsl::count_star(),
-            diesel::dsl::sum(dialogs::message_count),
-        ))
-        .into_boxed();
-    let rows: Vec<(i64, String, i64, Option<i64>)> = filtered(grouped, workspace_id, filter, sqlite).load(conn)?;
-    Ok(rows.into_iter().map(|(chat, channel, n, paid)| (chat, channel, n, paid.unwrap_or(0))).collect())
-}
-
-/// A page of dialogs matching `filter`, after the cursor (sort key, id).
-pub fn list(
-    conn: &mut DbConn,
-    workspace_id: i64,
-    filter: &DialogFilter,
-    after: Option<(i64, i64)>,
-    limit: i64,
-) -> QueryResult<Vec<DialogRow>> {
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
-    let mut query = filtered(dialogs::table.into_boxed(), workspace_id, filter, sqlite);
     match filter.sort {
         Sort::LastActivity => {
             if let Some((at, id)) = after {
