@@ -168,12 +168,12 @@ fn create_workspace(
 fn seed(config: &Config, options: &livedesk::seed::SeedOptions, password: String) -> Result<(), String> {
     app::migrate(config)?;
     let url = db::DatabaseUrl::parse(&config.database_url())?;
-    let pool = db::Db::connect(&url, 1)?;
-    let mut conn = pool.get_blocking()?;
+    // One connection for the workspace, one per chunk writer.
+    let pool = db::Db::connect(&url, 1 + livedesk::seed::MAX_WRITERS)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let hash = runtime.block_on(auth::password::hash(password)).map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
-    let report = livedesk::seed::run(&mut conn, options, &hash, &mut |done| {
+    let report = livedesk::seed::run(&pool, options, &hash, &mut |done| {
         eprintln!("{done} dialogs ({:.0} s)", started.elapsed().as_secs_f64());
     })?;
     println!(

@@ -10,7 +10,9 @@ use diesel::sql_types::BigInt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::{DbConn, lock_workspace, write_tx};
+use std::sync::{Mutex, mpsc};
+
+use crate::db::{Db, DbConn, lock_workspace, write_tx};
 use crate::domain::chat_settings::ChatSettings;
 use crate::domain::dialog_figures::{self, AnsweredWait};
 use crate::domain::rollups::{Pending, RatingFacts};
@@ -53,14 +55,31 @@ fn opt(v: Option<i64>) -> String {
 }
 
 #[derive(QueryableByName)]
-struct MaxId {
+struct Id {
     #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
     id: Option<i64>,
 }
 
-fn max_id(conn: &mut DbConn, table: &str) -> QueryResult<i64> {
-    let row: MaxId = diesel::sql_query(format!("SELECT MAX(id) AS id FROM {table}")).get_result(conn)?;
-    Ok(row.id.unwrap_or(0))
+/// Reserves `n` new ids of `table`, in increasing order. PostgreSQL draws them from the
+/// table's identity sequence, so a server writing to the same database at the same time never
+/// gets one of them (ids taken from `MAX(id)` collided with its inserts). SQLite's write
+/// transaction holds the database lock, so the ids after `MAX(id)` stay free until commit.
+fn reserve_ids(conn: &mut DbConn, table: &str, n: usize) -> QueryResult<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if matches!(conn, DbConn::Postgres(_)) {
+        let rows: Vec<Id> = diesel::sql_query(format!(
+            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, {n})"
+        ))
+        .load(conn)?;
+        let mut ids: Vec<i64> = rows.into_iter().filter_map(|r| r.id).collect();
+        ids.sort_unstable();
+        return Ok(ids);
+    }
+    let row: Id = diesel::sql_query(format!("SELECT MAX(id) AS id FROM {table}")).get_result(conn)?;
+    let first = row.id.unwrap_or(0) + 1;
+    Ok((first..first + n as i64).collect())
 }
 
 /// Statements buffered per table and sent as multi-row INSERTs.
@@ -71,7 +90,7 @@ struct Batch {
 }
 
 impl Batch {
-    const ROWS: usize = 400;
+    const ROWS: usize = 1000;
 
     fn new(table: &'static str, columns: &'static str) -> Self {
         Self { table, columns, rows: Vec::new() }
@@ -107,14 +126,17 @@ struct Writers {
     responses: Batch,
     tags: Batch,
     ratings: Batch,
-    next_dialog_id: i64,
-    next_message_id: i64,
+    /// Reserved ids, taken in order.
+    dialog_ids: std::vec::IntoIter<i64>,
+    message_ids: std::vec::IntoIter<i64>,
     /// What the inserted rows add to the statistics roll-ups.
     rollups: Pending,
 }
 
 impl Writers {
-    fn new(conn: &mut DbConn) -> QueryResult<Self> {
+    /// Writers for `dialogs`, with ids reserved for them and their messages.
+    fn new(conn: &mut DbConn, dialogs: &[SyntheticDialog]) -> QueryResult<Self> {
+        let messages = dialogs.iter().map(|d| d.turns.len()).sum();
         Ok(Self {
             dialogs: Batch::new(
                 "dialogs",
@@ -140,8 +162,8 @@ impl Writers {
                 "workspace_id, dialog_id, chat_id, visitor_id, operator_id, scale, text, requested_at, due_at, \
                  score, review, rated_at",
             ),
-            next_dialog_id: max_id(conn, "dialogs")? + 1,
-            next_message_id: max_id(conn, "messages")? + 1,
+            dialog_ids: reserve_ids(conn, "dialogs", dialogs.len())?.into_iter(),
+            message_ids: reserve_ids(conn, "messages", messages)?.into_iter(),
             rollups: Pending::default(),
         })
     }
@@ -155,15 +177,13 @@ impl Writers {
     }
 
     fn add(&mut self, conn: &mut DbConn, ws: i64, d: &SyntheticDialog) -> QueryResult<i64> {
-        let id = self.next_dialog_id;
-        self.next_dialog_id += 1;
+        let id = self.dialog_ids.next().expect("an id reserved per dialog");
         let created_at = d.turns.first().map(|t| t.0).unwrap_or_else(now_ms);
         let mut row = empty_row(id, ws, d, created_at);
         let mut waits: Vec<(AnsweredWait, i64, i64)> = Vec::new();
         let mut message_values = Vec::with_capacity(d.turns.len());
         for (at, turn) in &d.turns {
-            let message_id = self.next_message_id;
-            self.next_message_id += 1;
+            let message_id = self.message_ids.next().expect("an id reserved per message");
             row.message_count += 1;
             row.last_message_id = Some(message_id);
             row.last_activity_at = *at;
@@ -362,17 +382,6 @@ fn dialog_values(r: &DialogRow) -> String {
     )
 }
 
-/// After explicit ids, PostgreSQL's identity sequences must move past them.
-fn reset_sequences(conn: &mut DbConn) -> QueryResult<()> {
-    if matches!(conn, DbConn::Postgres(_)) {
-        conn.batch_execute(
-            "SELECT setval(pg_get_serial_sequence('dialogs', 'id'), (SELECT COALESCE(MAX(id), 1) FROM dialogs)); \
-             SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT COALESCE(MAX(id), 1) FROM messages));",
-        )?;
-    }
-    Ok(())
-}
-
 /// Inserts dialogs with their messages, responses, tags and ratings in one transaction;
 /// returns their ids.
 pub fn insert_dialogs(conn: &mut DbConn, workspace_id: i64, dialogs: &[SyntheticDialog]) -> QueryResult<Vec<i64>> {
@@ -386,13 +395,12 @@ pub fn insert_dialogs(conn: &mut DbConn, workspace_id: i64, dialogs: &[Synthetic
 
 /// Inserts the rows; returns their ids and what they add to the roll-ups.
 fn insert_rows(conn: &mut DbConn, workspace_id: i64, dialogs: &[SyntheticDialog]) -> QueryResult<(Vec<i64>, Pending)> {
-    let mut w = Writers::new(conn)?;
+    let mut w = Writers::new(conn, dialogs)?;
     let mut ids = Vec::with_capacity(dialogs.len());
     for d in dialogs {
         ids.push(w.add(conn, workspace_id, d)?);
     }
     w.flush(conn)?;
-    reset_sequences(conn)?;
     Ok((ids, w.rollups))
 }
 
@@ -435,15 +443,162 @@ const OPERATOR_PHRASES: &[&str] = &[
 ];
 const CHANNELS: &[&str] = &["web", "web", "web", "telegram", "whatsapp", "email"];
 
+/// Dialogs per transaction.
+const CHUNK: u64 = 20_000;
+
+/// Connections writing chunks at once on PostgreSQL, where the server's per-row work (index
+/// entries, foreign-key checks, the search index) dominates and runs in one backend per
+/// connection. SQLite has one writer.
+pub const MAX_WRITERS: u32 = 3;
+
+/// What the synthetic dialogs are drawn from.
+struct Generator {
+    start: i64,
+    end: i64,
+    span: i64,
+    total: u64,
+    visitors: Vec<i64>,
+    operators: Vec<i64>,
+    chats: Vec<i64>,
+    tags: Vec<i64>,
+}
+
+impl Generator {
+    /// Dialogs `done..done + n` in time order, with more traffic in the (UTC) daytime.
+    fn chunk(&self, rng: &mut StdRng, done: u64, n: u64) -> Vec<SyntheticDialog> {
+        let (start, span) = (self.start, self.span);
+        let mut batch = Vec::with_capacity(n as usize);
+        for k in 0..n {
+            let base = start + ((done + k) as i64 * span) / self.total as i64;
+            let hour_shift = if rng.random_bool(0.3) { 0 } else { (rng.random_range(8..20) - 12) * MINUTE_MS * 6 };
+            let t0 = (base + hour_shift).clamp(start, self.end - 10 * MINUTE_MS);
+            // A visitor writes in their own chat (visitors are spread over the chats in turn).
+            let visitor = rng.random_range(0..self.visitors.len());
+            let visitor_id = self.visitors[visitor];
+            let chat_id = self.chats[visitor % self.chats.len()];
+            let channel = CHANNELS[rng.random_range(0..CHANNELS.len())];
+            let answered = rng.random_bool(0.93);
+            let assignee = answered.then(|| self.operators[rng.random_range(0..self.operators.len())]);
+            let mut turns = Vec::new();
+            let mut t = t0;
+            let exchanges = rng.random_range(1..=3);
+            for _ in 0..exchanges {
+                turns.push((t, Turn::Visitor(VISITOR_PHRASES[rng.random_range(0..VISITOR_PHRASES.len())].into())));
+                if let Some(op) = assignee {
+                    t += rng.random_range(5..600) * SECOND_MS;
+                    turns.push((
+                        t,
+                        Turn::Operator(op, OPERATOR_PHRASES[rng.random_range(0..OPERATOR_PHRASES.len())].into()),
+                    ));
+                }
+                t += rng.random_range(10..300) * SECOND_MS;
+            }
+            let closed = rng.random_bool(0.85);
+            let rated = closed && rng.random_bool(0.4);
+            batch.push(SyntheticDialog {
+                chat_id,
+                visitor_id,
+                channel,
+                assignee_id: assignee,
+                turns,
+                visitor_read_all: rng.random_bool(0.9),
+                closed_at: closed.then_some(t + MINUTE_MS),
+                tag_ids: if rng.random_bool(0.2) {
+                    vec![self.tags[rng.random_range(0..self.tags.len())]]
+                } else {
+                    Vec::new()
+                },
+                rating: rated.then(|| {
+                    let score = rng.random_range(1..=5);
+                    (5, score, rng.random_bool(0.3).then(|| "Quick and helpful".to_string()))
+                }),
+                rating_requested: closed,
+            });
+        }
+        batch
+    }
+}
+
+/// Generates every chunk here and writes each in its own transaction on one of `writers`
+/// connections (ids come from the sequences, so writers never collide). Returns the number of
+/// messages; links and roll-ups are built from the stored rows afterwards.
+fn write_all(
+    db: &Db,
+    ws: i64,
+    writers: usize,
+    source: &Generator,
+    rng: &mut StdRng,
+    progress: &mut dyn FnMut(u64),
+) -> Result<i64, String> {
+    let mut conns = Vec::with_capacity(writers);
+    for _ in 0..writers {
+        conns.push(db.get_blocking()?);
+    }
+    let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Vec<SyntheticDialog>>(writers);
+    let chunk_rx = Mutex::new(chunk_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Result<u64, String>>();
+    std::thread::scope(|scope| {
+        // Owned here: an early return closes the queue, so the writers end before the join.
+        let chunk_tx = chunk_tx;
+        for mut conn in conns {
+            let (chunk_rx, done_tx) = (&chunk_rx, done_tx.clone());
+            scope.spawn(move || {
+                while let Some(batch) = chunk_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                    let written = write_tx(&mut conn, |conn| insert_rows(conn, ws, &batch))
+                        .map(|(ids, _)| ids.len() as u64)
+                        .map_err(|e| e.to_string());
+                    if written.is_err() {
+                        // Report, then drain, so the generating side never blocks on a full queue.
+                        let _ = done_tx.send(written);
+                        while chunk_rx.lock().ok().and_then(|rx| rx.recv().ok()).is_some() {}
+                        return;
+                    }
+                    if done_tx.send(written).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut messages = 0i64;
+        let mut written = 0u64;
+        let mut collect = |result: Result<u64, String>| {
+            written += result?;
+            progress(written);
+            Ok::<_, String>(())
+        };
+        let mut sent = 0u64;
+        while sent < source.total {
+            let n = CHUNK.min(source.total - sent);
+            let batch = source.chunk(rng, sent, n);
+            messages += batch.iter().map(|d| d.turns.len() as i64).sum::<i64>();
+            if chunk_tx.send(batch).is_err() {
+                break;
+            }
+            sent += n;
+            while let Ok(result) = done_rx.try_recv() {
+                collect(result)?;
+            }
+        }
+        drop(chunk_tx);
+        for result in done_rx.iter() {
+            collect(result)?;
+        }
+        if written == source.total { Ok(messages) } else { Err("a writer stopped early".to_string()) }
+    })
+}
+
 /// Creates a workspace with operators, chats, tags and visitors, then `dialogs` dialogs spread
 /// over the last `days` days with a daily rhythm. `password_hash` is the owner's.
 pub fn run(
-    conn: &mut DbConn,
+    db: &Db,
     options: &SeedOptions,
     password_hash: &str,
     progress: &mut dyn FnMut(u64),
 ) -> Result<SeedReport, String> {
     let err = |e: diesel::result::Error| e.to_string();
+    let mut conn = db.get_blocking()?;
+    let conn: &mut DbConn = &mut conn;
     let now = now_ms();
     let mut rng = StdRng::seed_from_u64(options.random_seed);
     let owner_email = format!("owner-{}@seed.test", rng.random::<u32>());
@@ -495,88 +650,30 @@ pub fn run(
     })
     .map_err(err)?;
     // Visitors: about one per three dialogs, inserted in bulk.
-    let visitor_count = (options.dialogs / 3).max(1) as i64;
-    let first_visitor = max_id(conn, "visitors").map_err(err)? + 1;
-    write_tx(conn, |conn| {
+    let visitor_count = (options.dialogs / 3).max(1) as usize;
+    let visitors = write_tx(conn, |conn| {
+        let ids = reserve_ids(conn, "visitors", visitor_count)?;
         let mut batch = Batch::new(
             "visitors",
             "id, workspace_id, chat_id, name, email, attributes, created_at, updated_at, last_seen_at",
         );
-        for i in 0..visitor_count {
-            let id = first_visitor + i;
-            let chat = chats[(i as usize) % chats.len()];
+        for (i, id) in ids.iter().enumerate() {
+            let chat = chats[i % chats.len()];
             batch.push(
                 conn,
                 format!("{id}, {ws}, {chat}, 'Visitor {id}', 'visitor{id}@example.test', '{{}}', {now}, {now}, {now}"),
             )?;
         }
         batch.flush(conn)?;
-        if matches!(conn, DbConn::Postgres(_)) {
-            conn.batch_execute(
-                "SELECT setval(pg_get_serial_sequence('visitors', 'id'), (SELECT MAX(id) FROM visitors));",
-            )?;
-        }
-        Ok::<_, diesel::result::Error>(())
+        Ok::<_, diesel::result::Error>(ids)
     })
     .map_err(err)?;
 
     let span = i64::from(options.days.max(1)) * DAY_MS;
-    let start = now - span;
-    let mut messages = 0i64;
-    let chunk = 20_000u64;
-    let mut done = 0u64;
-    while done < options.dialogs {
-        let n = chunk.min(options.dialogs - done);
-        // Dialogs in time order, with more traffic in the (UTC) daytime.
-        let mut batch = Vec::with_capacity(n as usize);
-        for k in 0..n {
-            let base = start + ((done + k) as i64 * span) / options.dialogs as i64;
-            let hour_shift = if rng.random_bool(0.3) { 0 } else { (rng.random_range(8..20) - 12) * MINUTE_MS * 6 };
-            let t0 = (base + hour_shift).clamp(start, now - 10 * MINUTE_MS);
-            let visitor = rng.random_range(0..visitor_count);
-            let visitor_id = first_visitor + visitor;
-            // A visitor writes in their own chat.
-            let chat_id = chats[visitor as usize % chats.len()];
-            let channel = CHANNELS[rng.random_range(0..CHANNELS.len())];
-            let answered = rng.random_bool(0.93);
-            let assignee = answered.then(|| operators[rng.random_range(0..operators.len())]);
-            let mut turns = Vec::new();
-            let mut t = t0;
-            let exchanges = rng.random_range(1..=3);
-            for _ in 0..exchanges {
-                turns.push((t, Turn::Visitor(VISITOR_PHRASES[rng.random_range(0..VISITOR_PHRASES.len())].into())));
-                if let Some(op) = assignee {
-                    t += rng.random_range(5..600) * SECOND_MS;
-                    turns.push((
-                        t,
-                        Turn::Operator(op, OPERATOR_PHRASES[rng.random_range(0..OPERATOR_PHRASES.len())].into()),
-                    ));
-                }
-                t += rng.random_range(10..300) * SECOND_MS;
-            }
-            messages += turns.len() as i64;
-            let closed = rng.random_bool(0.85);
-            let rated = closed && rng.random_bool(0.4);
-            batch.push(SyntheticDialog {
-                chat_id,
-                visitor_id,
-                channel,
-                assignee_id: assignee,
-                turns,
-                visitor_read_all: rng.random_bool(0.9),
-                closed_at: closed.then_some(t + MINUTE_MS),
-                tag_ids: if rng.random_bool(0.2) { vec![tags[rng.random_range(0..tags.len())]] } else { Vec::new() },
-                rating: rated.then(|| {
-                    let score = rng.random_range(1..=5);
-                    (5, score, rng.random_bool(0.3).then(|| "Quick and helpful".to_string()))
-                }),
-                rating_requested: closed,
-            });
-        }
-        write_tx(conn, |conn| insert_rows(conn, ws, &batch)).map_err(err)?;
-        done += n;
-        progress(done);
-    }
+    let source =
+        Generator { start: now - span, end: now, span, total: options.dialogs, visitors, operators, chats, tags };
+    let writers = if matches!(conn, DbConn::Postgres(_)) { MAX_WRITERS as usize } else { 1 };
+    let messages = write_all(db, ws, writers, &source, &mut rng, progress)?;
     // The workspace is new: its visitor links and roll-ups are built from its rows at the end.
     write_tx(conn, |conn| {
         crate::store::visitor_links::set_all(conn, ws)?;

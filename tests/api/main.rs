@@ -33,6 +33,7 @@ mod ratings;
 mod realtime;
 mod saved_replies;
 mod security_headers;
+mod seed;
 mod stats;
 mod stats_rollups;
 mod tags;
