@@ -136,58 +136,45 @@ fn add_counters(conn: &mut DbConn, key: &CounterKey, c: &Counters) -> QueryResul
     })
 }
 
-fn add_waits(conn: &mut DbConn, key: &WaitKey, h: &Histogram) -> QueryResult<()> {
-    use response_rollups as r;
-    crate::typed!(conn => {
-        let found = r::table.find((key.workspace_id, key.chat_id, &key.channel, key.operator_id, key.day));
-        match found.select(r::waits).first::<Vec<u8>>(conn).optional()? {
-            Some(bytes) => {
-                let mut merged = Histogram::decode(&bytes);
-                merged.merge(h);
-                diesel::update(found).set(r::waits.eq(merged.encode())).execute(conn)?;
+/// Merges `h` into the wait histogram row of `key` in `$table` (whose period column is `$period`),
+/// inserting the row when it is new.
+macro_rules! merge_waits {
+    ($table:ident, $period:ident, $conn:expr, $key:expr, $h:expr) => {{
+        use $table as r;
+        let (conn, key, h): (&mut DbConn, &WaitKey, &Histogram) = ($conn, $key, $h);
+        crate::typed!(conn => {
+            let found = r::table.find((key.workspace_id, key.chat_id, &key.channel, key.operator_id, key.day));
+            match found.select(r::waits).first::<Vec<u8>>(conn).optional()? {
+                Some(bytes) => {
+                    let mut merged = Histogram::decode(&bytes);
+                    merged.merge(h);
+                    diesel::update(found).set(r::waits.eq(merged.encode())).execute(conn)?;
+                }
+                None => {
+                    diesel::insert_into(r::table)
+                        .values((
+                            r::workspace_id.eq(key.workspace_id),
+                            r::chat_id.eq(key.chat_id),
+                            r::channel.eq(&key.channel),
+                            r::operator_id.eq(key.operator_id),
+                            r::$period.eq(key.day),
+                            r::waits.eq(h.encode()),
+                        ))
+                        .execute(conn)?;
+                }
             }
-            None => {
-                diesel::insert_into(r::table)
-                    .values((
-                        r::workspace_id.eq(key.workspace_id),
-                        r::chat_id.eq(key.chat_id),
-                        r::channel.eq(&key.channel),
-                        r::operator_id.eq(key.operator_id),
-                        r::day.eq(key.day),
-                        r::waits.eq(h.encode()),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        Ok(())
-    })
+            Ok(())
+        })
+    }};
 }
 
+fn add_waits(conn: &mut DbConn, key: &WaitKey, h: &Histogram) -> QueryResult<()> {
+    merge_waits!(response_rollups, day, conn, key, h)
+}
+
+/// `key.day` holds the month here.
 fn add_month_waits(conn: &mut DbConn, key: &WaitKey, h: &Histogram) -> QueryResult<()> {
-    use response_month_rollups as r;
-    crate::typed!(conn => {
-        let found = r::table.find((key.workspace_id, key.chat_id, &key.channel, key.operator_id, key.day));
-        match found.select(r::waits).first::<Vec<u8>>(conn).optional()? {
-            Some(bytes) => {
-                let mut merged = Histogram::decode(&bytes);
-                merged.merge(h);
-                diesel::update(found).set(r::waits.eq(merged.encode())).execute(conn)?;
-            }
-            None => {
-                diesel::insert_into(r::table)
-                    .values((
-                        r::workspace_id.eq(key.workspace_id),
-                        r::chat_id.eq(key.chat_id),
-                        r::channel.eq(&key.channel),
-                        r::operator_id.eq(key.operator_id),
-                        r::month.eq(key.day),
-                        r::waits.eq(h.encode()),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        Ok(())
-    })
+    merge_waits!(response_month_rollups, month, conn, key, h)
 }
 
 fn add_gaps(conn: &mut DbConn, key: &GapKey, n: i64) -> QueryResult<()> {
