@@ -435,6 +435,34 @@ pub fn day_waits(
     Ok(out)
 }
 
+/// Wait histograms of `$table` whose period column `$period` is in `[range.0, range.1)`, for a
+/// chat (all when `None`), a channel (`""` all) and an operator (one, each, or all together).
+macro_rules! read_waits {
+    ($table:ident, $period:ident, $conn:expr, $workspace_id:expr, $chat_id:expr, $channel:expr,
+     $operator_id:expr, $by_operator:expr, $range:expr) => {{
+        use $table as r;
+        let (conn, range): (&mut DbConn, (i64, i64)) = ($conn, $range);
+        let rows: Vec<(i64, i64, Vec<u8>)> = crate::typed!(conn => {
+            let mut q = r::table
+                .filter(r::workspace_id.eq($workspace_id))
+                .filter(r::channel.eq($channel))
+                .filter(r::$period.ge(range.0))
+                .filter(r::$period.lt(range.1))
+                .into_boxed();
+            if let Some(chat) = $chat_id {
+                q = q.filter(r::chat_id.eq(chat));
+            }
+            q = match ($operator_id, $by_operator) {
+                (Some(op), _) => q.filter(r::operator_id.eq(op)),
+                (None, true) => q.filter(r::operator_id.ne(ALL)),
+                (None, false) => q.filter(r::operator_id.eq(ALL)),
+            };
+            q.select((r::chat_id, r::operator_id, r::waits)).load(conn)
+        })?;
+        Ok(decode_waits(rows))
+    }};
+}
+
 fn month_waits(
     conn: &mut DbConn,
     workspace_id: i64,
@@ -444,36 +472,7 @@ fn month_waits(
     by_operator: bool,
     months: (i64, i64),
 ) -> QueryResult<Vec<ResponseBucket>> {
-    use response_month_rollups as r;
-    let rows: Vec<(i64, i64, Vec<u8>)> = crate::typed!(conn => {
-        let mut q = r::table
-            .filter(r::workspace_id.eq(workspace_id))
-            .filter(r::channel.eq(channel))
-            .filter(r::month.ge(months.0))
-            .filter(r::month.lt(months.1))
-            .into_boxed();
-        if let Some(chat) = chat_id {
-            q = q.filter(r::chat_id.eq(chat));
-        }
-        q = match (operator_id, by_operator) {
-            (Some(op), _) => q.filter(r::operator_id.eq(op)),
-            (None, true) => q.filter(r::operator_id.ne(ALL)),
-            (None, false) => q.filter(r::operator_id.eq(ALL)),
-        };
-        q.select((r::chat_id, r::operator_id, r::waits)).load(conn)
-    })?;
-    Ok(decode_waits(rows))
-}
-
-fn decode_waits(rows: Vec<(i64, i64, Vec<u8>)>) -> Vec<ResponseBucket> {
-    let mut out = Vec::new();
-    for (chat_id, operator_id, bytes) in rows {
-        let operator_id = (operator_id != ALL).then_some(operator_id);
-        Histogram::each_encoded(&bytes, |is_first, secs, n, total_ms| {
-            out.push(ResponseBucket { chat_id, operator_id, is_first, secs, n, total_ms });
-        });
-    }
-    out
+    read_waits!(response_month_rollups, month, conn, workspace_id, chat_id, channel, operator_id, by_operator, months)
 }
 
 fn only_day_waits(
@@ -485,25 +484,18 @@ fn only_day_waits(
     by_operator: bool,
     days: (i64, i64),
 ) -> QueryResult<Vec<ResponseBucket>> {
-    use response_rollups as r;
-    let rows: Vec<(i64, i64, Vec<u8>)> = crate::typed!(conn => {
-        let mut q = r::table
-            .filter(r::workspace_id.eq(workspace_id))
-            .filter(r::channel.eq(channel))
-            .filter(r::day.ge(days.0))
-            .filter(r::day.lt(days.1))
-            .into_boxed();
-        if let Some(chat) = chat_id {
-            q = q.filter(r::chat_id.eq(chat));
-        }
-        q = match (operator_id, by_operator) {
-            (Some(op), _) => q.filter(r::operator_id.eq(op)),
-            (None, true) => q.filter(r::operator_id.ne(ALL)),
-            (None, false) => q.filter(r::operator_id.eq(ALL)),
-        };
-        q.select((r::chat_id, r::operator_id, r::waits)).load(conn)
-    })?;
-    Ok(decode_waits(rows))
+    read_waits!(response_rollups, day, conn, workspace_id, chat_id, channel, operator_id, by_operator, days)
+}
+
+fn decode_waits(rows: Vec<(i64, i64, Vec<u8>)>) -> Vec<ResponseBucket> {
+    let mut out = Vec::new();
+    for (chat_id, operator_id, bytes) in rows {
+        let operator_id = (operator_id != ALL).then_some(operator_id);
+        Histogram::each_encoded(&bytes, |is_first, secs, n, total_ms| {
+            out.push(ResponseBucket { chat_id, operator_id, is_first, secs, n, total_ms });
+        });
+    }
+    out
 }
 
 /// Rating requests over whole UTC days `[first, end)`: `(scale, score, count)`.
