@@ -419,6 +419,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    visitor_link_rollups (workspace_id, chat_id, channel, moment, span, period, link_day) {
+        workspace_id -> BigInt,
+        chat_id -> BigInt,
+        channel -> Text,
+        moment -> Integer,
+        span -> Integer,
+        period -> BigInt,
+        link_day -> BigInt,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     visitor_gap_rollups (workspace_id, chat_id, channel, bucket, moment, gap) {
         workspace_id -> BigInt,
         chat_id -> BigInt,
@@ -520,6 +533,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     workspaces,
     response_month_rollups,
     visitor_gap_rollups,
+    visitor_link_rollups,
     operators,
     auth_sessions,
     refresh_tokens,

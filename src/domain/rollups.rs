@@ -13,6 +13,8 @@
 //! - Rating requests per UTC day of the request by scale and score.
 //! - Distinct-visitor counts per 15-minute bucket (see `domain::visitor_links`): fresh starts
 //!   and closes on the counter rows, the others by their gap to the link.
+//! - Distinct-visitor counts per UTC day and month by the UTC day of their link, for period
+//!   totals.
 //!
 //! Statistics over a period read whole UTC days from the day rows and compute the partial days
 //! at both ends from the source rows (at most two days, through the time indexes).
@@ -23,7 +25,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::domain::dialog_figures::AnsweredWait;
 use crate::domain::local_time::BUCKET_MS;
-use crate::domain::visitor_links::{self, Links, Moment};
+use crate::domain::visitor_links::{self, Links, Moment, NO_LINK};
 use crate::store::dialogs::DialogRow;
 use crate::time::DAY_MS;
 
@@ -31,6 +33,9 @@ use crate::time::DAY_MS;
 pub const SPAN_QUARTER: i32 = 0;
 /// UTC days, one row per assignee.
 pub const SPAN_DAY: i32 = 1;
+/// Visitor link rows per UTC day and per UTC calendar month.
+pub const SPAN_LINK_DAY: i32 = 0;
+pub const SPAN_LINK_MONTH: i32 = 1;
 /// "Every chat" / "every operator" in a key.
 pub const ALL: i64 = 0;
 /// "Every channel" in a key.
@@ -126,6 +131,19 @@ pub struct GapKey {
     pub gap: i32,
 }
 
+/// Counted starts (moment 0) or closes (1) of one UTC day (span [`SPAN_LINK_DAY`]) or month
+/// ([`SPAN_LINK_MONTH`]) whose link lies on UTC day `link_day` ([`NO_LINK`]: none).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkKey {
+    pub workspace_id: i64,
+    pub chat_id: i64,
+    pub channel: String,
+    pub moment: i32,
+    pub span: i32,
+    pub period: i64,
+    pub link_day: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RatingKey {
     pub workspace_id: i64,
@@ -156,6 +174,7 @@ pub struct Pending {
     pub month_waits: HashMap<WaitKey, Histogram>,
     pub ratings: HashMap<RatingKey, i64>,
     pub gaps: HashMap<GapKey, i64>,
+    pub links: HashMap<LinkKey, i64>,
     /// `(workspace, visitor)` whose links may be stale: a dialog started, closed or reopened.
     pub relink: BTreeSet<(i64, i64)>,
 }
@@ -176,6 +195,7 @@ impl Pending {
             && self.month_waits.is_empty()
             && self.ratings.is_empty()
             && self.gaps.is_empty()
+            && self.links.is_empty()
             && self.relink.is_empty()
     }
 
@@ -231,8 +251,22 @@ impl Pending {
     ) {
         for counted in links.counted(started_at) {
             let bucket = counted.at.div_euclid(BUCKET_MS);
+            let day = counted.at.div_euclid(DAY_MS);
             for chat_id in with_all(chat_id) {
                 for (channel, prev) in [(channel, counted.prev_in_channel), (ALL_CHANNELS, counted.prev)] {
+                    let link_day = if prev == NO_LINK { NO_LINK } else { prev.div_euclid(DAY_MS) };
+                    for (span, period) in [(SPAN_LINK_DAY, day), (SPAN_LINK_MONTH, month_of_day(day))] {
+                        let key = LinkKey {
+                            workspace_id,
+                            chat_id,
+                            channel: channel.to_string(),
+                            moment: counted.moment as i32,
+                            span,
+                            period,
+                            link_day,
+                        };
+                        *self.links.entry(key).or_default() += sign;
+                    }
                     match visitor_links::gap(counted.at, prev) {
                         None => {
                             let key = CounterKey {
@@ -270,6 +304,7 @@ impl Pending {
     pub fn drop_zeros(&mut self) {
         self.counters.retain(|_, c| !c.is_zero());
         self.gaps.retain(|_, n| *n != 0);
+        self.links.retain(|_, n| *n != 0);
         self.ratings.retain(|_, n| *n != 0);
     }
 
@@ -332,6 +367,10 @@ impl Pending {
             *self.gaps.entry(key).or_default() += n;
         }
         self.gaps.retain(|_, n| *n != 0);
+        for (key, n) in other.links {
+            *self.links.entry(key).or_default() += n;
+        }
+        self.links.retain(|_, n| *n != 0);
         self.relink.extend(other.relink);
         for (key, n) in other.ratings {
             *self.ratings.entry(key).or_default() += n;

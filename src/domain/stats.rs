@@ -21,7 +21,7 @@ use crate::auth::Principal;
 use crate::db::DbConn;
 use crate::domain::chat_settings::ChatSettings;
 use crate::domain::local_time::{self, BUCKET_MS};
-use crate::domain::rollups as domain_rollups;
+use crate::domain::rollups::{self as domain_rollups, SPAN_LINK_DAY, SPAN_LINK_MONTH};
 use crate::domain::visitor_links::{MAX_GAP, Moment};
 use crate::error::{ApiError, ApiResult};
 use crate::model::operator::OperatorBrief;
@@ -29,6 +29,7 @@ use crate::state::AppState;
 use crate::store::rollups;
 use crate::store::stats::{self, DialogMoment, ResponseBucket, StatsFilter};
 use crate::store::{chats, operators};
+use crate::time::DAY_MS;
 
 /// Longest period one request may cover.
 pub const MAX_PERIOD_DAYS: i64 = 400;
@@ -104,10 +105,41 @@ pub struct Timing {
     pub within_sla_share: Option<f64>,
 }
 
+/// Waits per whole second: a vector up to a day (where nearly all waits fall, and a request
+/// adds up hundreds of thousands of entries), a map beyond.
+#[derive(Default)]
+struct SecondsCounts {
+    dense: Vec<i64>,
+    sparse: BTreeMap<i64, i64>,
+}
+
+impl SecondsCounts {
+    const DENSE_SECS: i64 = 86_400;
+
+    fn add(&mut self, secs: i64, n: i64) {
+        if (0..Self::DENSE_SECS).contains(&secs) {
+            let i = secs as usize;
+            if self.dense.len() <= i {
+                self.dense.resize(i + 1, 0);
+            }
+            self.dense[i] += n;
+        } else {
+            *self.sparse.entry(secs).or_default() += n;
+        }
+    }
+
+    /// `(secs, count)` in ascending seconds.
+    fn iter(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        let below = self.sparse.range(..0).map(|(s, n)| (*s, *n));
+        let dense = self.dense.iter().enumerate().filter(|(_, n)| **n != 0).map(|(s, n)| (s as i64, *n));
+        below.chain(dense).chain(self.sparse.range(0..).map(|(s, n)| (*s, *n)))
+    }
+}
+
 /// Builds timings from (whole seconds, count, total ms, within SLA) histogram entries.
 #[derive(Default)]
 struct TimingAcc {
-    by_secs: BTreeMap<i64, i64>,
+    by_secs: SecondsCounts,
     total_ms: i64,
     count: i64,
     within_sla: i64,
@@ -115,7 +147,7 @@ struct TimingAcc {
 
 impl TimingAcc {
     fn add(&mut self, secs: i64, n: i64, total_ms: i64, within_sla: bool) {
-        *self.by_secs.entry(secs).or_default() += n;
+        self.by_secs.add(secs, n);
         self.total_ms += total_ms;
         self.count += n;
         if within_sla {
@@ -127,10 +159,10 @@ impl TimingAcc {
     fn percentile(&self, p: f64) -> Option<i64> {
         let rank = ((p * self.count as f64).ceil() as i64).max(1);
         let mut seen = 0;
-        for (secs, n) in &self.by_secs {
+        for (secs, n) in self.by_secs.iter() {
             seen += n;
             if seen >= rank {
-                return Some(*secs);
+                return Some(secs);
             }
         }
         None
@@ -311,8 +343,8 @@ pub fn compute_dialog_stats(
             acc.add_visitors(bucket, moment, n);
         }
     }
-    acc.started_visitors = stats::first_visits(conn, &f, DialogMoment::Started)?;
-    acc.closed_visitors = stats::first_visits(conn, &f, DialogMoment::Closed)?;
+    acc.started_visitors = period_visitors(conn, &f, DialogMoment::Started)?;
+    acc.closed_visitors = period_visitors(conn, &f, DialogMoment::Closed)?;
     let mut histogram = Vec::new();
     let split = domain_rollups::split(from, to);
     if let Some(days) = split.days {
@@ -322,6 +354,40 @@ pub fn compute_dialog_stats(
         histogram.extend(stats::response_histogram(conn, &StatsFilter { from: a, to: b, ..f.clone() }, false)?);
     }
     acc.finish(conn, &f, &histogram)
+}
+
+/// Distinct visitors who started (had closed) dialogs in the period: the dialogs there whose
+/// link lies before the period (`domain::visitor_links`). Whole UTC months and days read the
+/// link roll-ups, which know each link's UTC day: links before the day of `from` count, and
+/// those on that day but before `from` are looked up. The partial days at the ends count
+/// from the dialogs. Chat and channel filters only.
+fn period_visitors(conn: &mut DbConn, f: &StatsFilter, moment: DialogMoment) -> ApiResult<i64> {
+    let chat = f.chat_id.unwrap_or(domain_rollups::ALL);
+    let channel = f.channel.unwrap_or(domain_rollups::ALL_CHANNELS);
+    let moment_key = match moment {
+        DialogMoment::Started => Moment::Started as i32,
+        DialogMoment::Closed => Moment::Closed as i32,
+    };
+    let from_day = f.from.div_euclid(DAY_MS);
+    let split = domain_rollups::split(f.from, f.to);
+    let mut total = 0;
+    if let Some((first, end)) = split.days {
+        let months = domain_rollups::split_months(first, end);
+        let mut spans: Vec<(i32, (i64, i64))> = months.days.iter().map(|d| (SPAN_LINK_DAY, *d)).collect();
+        spans.extend(months.months.map(|m| (SPAN_LINK_MONTH, m)));
+        for (span, periods) in spans {
+            total +=
+                rollups::linked_before(conn, (f.workspace_id, chat, channel), moment_key, span, periods, from_day)?;
+        }
+        if f.from > from_day * DAY_MS {
+            total +=
+                stats::linked_within(conn, f, moment, (first * DAY_MS, end * DAY_MS), (from_day * DAY_MS, f.from))?;
+        }
+    }
+    for range in split.edges {
+        total += stats::first_visits(conn, f, moment, range)?;
+    }
+    Ok(total)
 }
 
 /// The roll-up key of the chat and channel filters.
@@ -676,5 +742,20 @@ mod tests {
         assert_eq!(t.p90_secs, Some(300));
         assert_eq!(t.within_sla_share, Some(0.5));
         assert_eq!(TimingAcc::default().finish().median_secs, None);
+    }
+
+    #[test]
+    fn waits_longer_than_a_day_rank_after_shorter_ones() {
+        let mut acc = TimingAcc::default();
+        acc.add(200_000, 3, 600_000_000, false);
+        acc.add(7, 2, 14_000, true);
+        acc.add(86_399, 1, 86_399_000, false);
+        acc.add(86_400, 4, 345_600_000, false);
+        let t = acc.finish();
+        assert_eq!(t.count, 10);
+        assert_eq!(t.median_secs, Some(86_400));
+        assert_eq!(acc.percentile(0.2), Some(7));
+        assert_eq!(acc.percentile(0.3), Some(86_399));
+        assert_eq!(t.p90_secs, Some(200_000));
     }
 }

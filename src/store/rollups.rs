@@ -13,13 +13,13 @@ use super::ratings::RatingRow;
 use super::stats::ResponseBucket;
 use crate::db::schema::{
     dialogs, rating_rollups, response_month_rollups, response_rollups, response_times, stats_rollup_backfill,
-    stats_rollups, visitor_gap_rollups,
+    stats_rollups, visitor_gap_rollups, visitor_link_rollups,
 };
 use crate::db::{DbConn, lock_workspace, write_tx};
 use crate::domain::dialog_figures::AnsweredWait;
 use crate::domain::rollups::{
-    ALL, CounterKey, Counters, GapKey, Histogram, NO_SCORE, Pending, RatingFacts, RatingKey, SPAN_DAY, SPAN_QUARTER,
-    WaitKey, first_day_of_month, split_months,
+    ALL, CounterKey, Counters, GapKey, Histogram, LinkKey, NO_SCORE, Pending, RatingFacts, RatingKey, SPAN_DAY,
+    SPAN_QUARTER, WaitKey, first_day_of_month, split_months,
 };
 use crate::domain::visitor_links::Links;
 
@@ -92,6 +92,9 @@ fn write(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
     }
     for (key, n) in &pending.gaps {
         add_gaps(conn, key, *n)?;
+    }
+    for (key, n) in &pending.links {
+        add_links(conn, key, *n)?;
     }
     Ok(())
 }
@@ -190,6 +193,29 @@ fn add_gaps(conn: &mut DbConn, key: &GapKey, n: i64) -> QueryResult<()> {
                     r::bucket.eq(key.bucket),
                     r::moment.eq(key.moment),
                     r::gap.eq(key.gap),
+                    r::n.eq(n),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+fn add_links(conn: &mut DbConn, key: &LinkKey, n: i64) -> QueryResult<()> {
+    use visitor_link_rollups as r;
+    crate::typed!(conn => {
+        let found =
+            r::table.find((key.workspace_id, key.chat_id, &key.channel, key.moment, key.span, key.period, key.link_day));
+        if diesel::update(found).set(r::n.eq(r::n + n)).execute(conn)? == 0 {
+            diesel::insert_into(r::table)
+                .values((
+                    r::workspace_id.eq(key.workspace_id),
+                    r::chat_id.eq(key.chat_id),
+                    r::channel.eq(&key.channel),
+                    r::moment.eq(key.moment),
+                    r::span.eq(key.span),
+                    r::period.eq(key.period),
+                    r::link_day.eq(key.link_day),
                     r::n.eq(n),
                 ))
                 .execute(conn)?;
@@ -303,6 +329,29 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
             chunk.join("),(")
         ))?;
     }
+    let links: Vec<String> = pending
+        .links
+        .iter()
+        .map(|(k, n)| {
+            format!(
+                "{}, {}, '{}', {}, {}, {}, {}, {n}",
+                k.workspace_id,
+                k.chat_id,
+                k.channel.replace('\'', "''"),
+                k.moment,
+                k.span,
+                k.period,
+                k.link_day
+            )
+        })
+        .collect();
+    for chunk in links.chunks(ROWS) {
+        conn.batch_execute(&format!(
+            "INSERT INTO visitor_link_rollups (workspace_id, chat_id, channel, moment, span, period, link_day, n) \
+             VALUES ({})",
+            chunk.join("),(")
+        ))?;
+    }
     let ratings: Vec<String> = pending
         .ratings
         .iter()
@@ -378,6 +427,33 @@ pub fn quarter_gaps(
             .select((r::bucket, r::moment, r::gap, r::n))
             .load(conn)
     })
+}
+
+/// Counted starts (closes) of `moment` (for a workspace, chat and channel) in periods `[periods.0, periods.1)` of `span` whose link
+/// lies on a UTC day before `before_day` (or nowhere).
+pub fn linked_before(
+    conn: &mut DbConn,
+    (workspace_id, chat_id, channel): (i64, i64, &str),
+    moment: i32,
+    span: i32,
+    periods: (i64, i64),
+    before_day: i64,
+) -> QueryResult<i64> {
+    use visitor_link_rollups as r;
+    let counts: Vec<i64> = crate::typed!(conn => {
+        r::table
+            .filter(r::workspace_id.eq(workspace_id))
+            .filter(r::chat_id.eq(chat_id))
+            .filter(r::channel.eq(channel))
+            .filter(r::moment.eq(moment))
+            .filter(r::span.eq(span))
+            .filter(r::period.ge(periods.0))
+            .filter(r::period.lt(periods.1))
+            .filter(r::link_day.lt(before_day))
+            .select(r::n)
+            .load(conn)
+    })?;
+    Ok(counts.iter().sum())
 }
 
 fn counters(started: i64, unanswered: i64, missed: i64, replies: i64, active: i64, closed: i64) -> Counters {
@@ -624,6 +700,8 @@ fn delete_for_workspace(conn: &mut DbConn, workspace_id: i64) -> QueryResult<()>
         diesel::delete(response_month_rollups::table.filter(response_month_rollups::workspace_id.eq(workspace_id)))
             .execute(conn)?;
         diesel::delete(visitor_gap_rollups::table.filter(visitor_gap_rollups::workspace_id.eq(workspace_id)))
+            .execute(conn)?;
+        diesel::delete(visitor_link_rollups::table.filter(visitor_link_rollups::workspace_id.eq(workspace_id)))
             .execute(conn)?;
         Ok(())
     })

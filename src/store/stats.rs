@@ -158,21 +158,57 @@ pub fn distinct_visitors(conn: &mut DbConn, f: &StatsFilter, moment: DialogMomen
     Ok(row.n)
 }
 
-/// Distinct visitors over the whole period from the visitor links (`domain::visitor_links`):
-/// the dialogs started (closed) in the period whose link lies before it, one COUNT over the
-/// covering index `dialogs_started` (`dialogs_closed`). Chat and channel filters only.
-pub fn first_visits(conn: &mut DbConn, f: &StatsFilter, moment: DialogMoment) -> QueryResult<i64> {
+impl DialogMoment {
+    /// The visitor-link column of this moment, within the channel when a channel filter is set.
+    fn link_column(self, f: &StatsFilter) -> &'static str {
+        match (self, f.channel.is_some()) {
+            (DialogMoment::Started, false) => "prev_started_at",
+            (DialogMoment::Started, true) => "prev_channel_started_at",
+            (DialogMoment::Closed, false) => "prev_closed_at",
+            (DialogMoment::Closed, true) => "prev_channel_closed_at",
+        }
+    }
+}
+
+/// The dialogs started (closed) in `[range.0, range.1)` whose visitor link (`domain::visitor_links`)
+/// lies before the period start `f.from`: each is a visitor's first of the period. One COUNT over
+/// the covering index `dialogs_started` (`dialogs_closed`). Chat and channel filters only.
+pub fn first_visits(conn: &mut DbConn, f: &StatsFilter, moment: DialogMoment, range: (i64, i64)) -> QueryResult<i64> {
     debug_assert!(f.operator_id.is_none() && f.tag_ids.is_empty());
-    let link = match (moment, f.channel.is_some()) {
-        (DialogMoment::Started, false) => "prev_started_at",
-        (DialogMoment::Started, true) => "prev_channel_started_at",
-        (DialogMoment::Closed, false) => "prev_closed_at",
-        (DialogMoment::Closed, true) => "prev_channel_closed_at",
-    };
+    let within = StatsFilter { from: range.0, to: range.1, ..f.clone() };
     let sql = format!(
-        "SELECT COUNT(*) AS n FROM dialogs WHERE {} AND {link} < {}",
-        f.conditions(moment.column(), "assignee_id", "id"),
+        "SELECT COUNT(*) AS n FROM dialogs WHERE {}{} AND {} < {}",
+        within.conditions(moment.column(), "assignee_id", "id"),
+        moment.extra(),
+        moment.link_column(f),
         f.from
+    );
+    let row: Total = crate::typed!(conn => diesel::sql_query(&sql).get_result(conn))?;
+    Ok(row.n)
+}
+
+/// The dialogs started (closed) in `[range.0, range.1)` whose visitor link lies in `[links.0,
+/// links.1)`. A link is the start (close) of another dialog of the same visitor, so only the
+/// visitors with a start (close) in `links` are looked up, through `dialogs_visitor`.
+pub fn linked_within(
+    conn: &mut DbConn,
+    f: &StatsFilter,
+    moment: DialogMoment,
+    range: (i64, i64),
+    links: (i64, i64),
+) -> QueryResult<i64> {
+    debug_assert!(f.operator_id.is_none() && f.tag_ids.is_empty());
+    let within = StatsFilter { from: range.0, to: range.1, ..f.clone() };
+    let linked = StatsFilter { from: links.0, to: links.1, ..f.clone() };
+    let link = moment.link_column(f);
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM dialogs WHERE visitor_id IN (SELECT visitor_id FROM dialogs WHERE {}) \
+         AND {}{} AND {link} >= {} AND {link} < {}",
+        linked.conditions(moment.column(), "assignee_id", "id"),
+        within.conditions(moment.column(), "assignee_id", "id"),
+        moment.extra(),
+        links.0,
+        links.1
     );
     let row: Total = crate::typed!(conn => diesel::sql_query(&sql).get_result(conn))?;
     Ok(row.n)

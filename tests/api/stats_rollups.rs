@@ -168,6 +168,10 @@ async fn rollups_agree_with_the_dialogs() {
         // The end of summer time on Lord Howe Island moves clocks by 30 minutes.
         (day(4, 4), day(4, 6), "Australia/Lord_Howe"),
         (day(3, 20), day(4, 6), "America/New_York"),
+        // Whole months inside, starting mid-history off a UTC midnight: links on the UTC day
+        // of `from` fall on both sides of it.
+        (day(3, 25), day(6, 1), "Asia/Kolkata"),
+        (day(3, 28), today, "America/New_York"),
     ];
     let filters = [(None, None), (Some(chat_a.id), None), (None, Some("telegram")), (Some(chat_b.id), Some("web"))];
     let ws = owner.workspace_id;
