@@ -26,7 +26,7 @@ use crate::domain::visitor_links::{MAX_GAP, Moment};
 use crate::error::{ApiError, ApiResult};
 use crate::model::operator::OperatorBrief;
 use crate::state::AppState;
-use crate::store::rollups;
+use crate::store::rollups::{self, EncodedWaits};
 use crate::store::stats::{self, DialogMoment, ResponseBucket, StatsFilter};
 use crate::store::{chats, operators};
 use crate::time::DAY_MS;
@@ -200,32 +200,52 @@ impl ResponseAcc {
 }
 
 /// Each chat's SLA targets (seconds), from its current settings.
-struct SlaTable(HashMap<i64, (i64, i64)>);
+struct SlaTable {
+    by_chat: HashMap<i64, (i64, i64)>,
+    /// A chat that is gone: the default targets.
+    default: (i64, i64),
+}
 
 impl SlaTable {
     fn load(conn: &mut DbConn, workspace_id: i64, chat_ids: &[i64]) -> ApiResult<Self> {
-        Ok(Self(
-            chats::find_many(conn, workspace_id, chat_ids)?
+        let targets = |s: ChatSettings| (s.sla_first_response_secs, s.sla_next_response_secs);
+        Ok(Self {
+            by_chat: chats::find_many(conn, workspace_id, chat_ids)?
                 .into_iter()
-                .map(|c| {
-                    let s = ChatSettings::from_stored(&c.settings);
-                    (c.id, (s.sla_first_response_secs, s.sla_next_response_secs))
-                })
+                .map(|c| (c.id, targets(ChatSettings::from_stored(&c.settings))))
                 .collect(),
-        ))
+            default: targets(ChatSettings::default()),
+        })
     }
 
     fn of(&self, chat_id: i64) -> (i64, i64) {
-        let d = ChatSettings::default();
-        self.0.get(&chat_id).copied().unwrap_or((d.sla_first_response_secs, d.sla_next_response_secs))
+        self.by_chat.get(&chat_id).copied().unwrap_or(self.default)
     }
 }
 
-fn chat_ids(buckets: &[ResponseBucket]) -> Vec<i64> {
-    let mut ids: Vec<i64> = buckets.iter().map(|b| b.chat_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
+/// Answered waits of a period: roll-up histograms, and entries computed from the response
+/// rows for the partial days at its ends.
+#[derive(Default)]
+struct Waits {
+    rollups: Vec<EncodedWaits>,
+    direct: Vec<ResponseBucket>,
+}
+
+impl Waits {
+    fn chat_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> =
+            self.rollups.iter().map(|w| w.chat_id).chain(self.direct.iter().map(|b| b.chat_id)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn each(&self, mut f: impl FnMut(&ResponseBucket)) {
+        for w in &self.rollups {
+            w.each(&mut f);
+        }
+        self.direct.iter().for_each(f);
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -345,15 +365,15 @@ pub fn compute_dialog_stats(
     }
     acc.started_visitors = period_visitors(conn, &f, DialogMoment::Started)?;
     acc.closed_visitors = period_visitors(conn, &f, DialogMoment::Closed)?;
-    let mut histogram = Vec::new();
+    let mut waits = Waits::default();
     let split = domain_rollups::split(from, to);
     if let Some(days) = split.days {
-        histogram.extend(rollups::day_waits(conn, workspace_id, filters.chat_id, channel, None, false, days)?);
+        waits.rollups = rollups::day_waits(conn, workspace_id, filters.chat_id, channel, None, false, days)?;
     }
     for (a, b) in split.edges {
-        histogram.extend(stats::response_histogram(conn, &StatsFilter { from: a, to: b, ..f.clone() }, false)?);
+        waits.direct.extend(stats::response_histogram(conn, &StatsFilter { from: a, to: b, ..f.clone() }, false)?);
     }
-    acc.finish(conn, &f, &histogram)
+    acc.finish(conn, &f, &waits)
 }
 
 /// Distinct visitors who started (had closed) dialogs in the period: the dialogs there whose
@@ -412,8 +432,8 @@ pub fn compute_dialog_stats_direct(
         acc.add_closed(b.bucket, b.n);
     }
     acc.add_distinct_direct(conn, &f)?;
-    let histogram = stats::response_histogram(conn, &f, false)?;
-    acc.finish(conn, &f, &histogram)
+    let waits = Waits { rollups: Vec::new(), direct: stats::response_histogram(conn, &f, false)? };
+    acc.finish(conn, &f, &waits)
 }
 
 /// Sums dialog figures per local day and hour from 15-minute buckets.
@@ -518,14 +538,12 @@ impl DialogAcc {
     }
 
     /// Adds the response timings.
-    fn finish(self, conn: &mut DbConn, f: &StatsFilter, histogram: &[ResponseBucket]) -> ApiResult<DialogStats> {
+    fn finish(self, conn: &mut DbConn, f: &StatsFilter, waits: &Waits) -> ApiResult<DialogStats> {
         let tz = self.period.tz;
         let (started_visitors, closed_visitors) = (self.started_visitors, self.closed_visitors);
-        let sla = SlaTable::load(conn, f.workspace_id, &chat_ids(histogram))?;
+        let sla = SlaTable::load(conn, f.workspace_id, &waits.chat_ids())?;
         let mut responses = ResponseAcc::default();
-        for b in histogram {
-            responses.add(b, &sla);
-        }
+        waits.each(|b| responses.add(b, &sla));
         let answered = self.started - self.unanswered;
         Ok(DialogStats {
             from: self.period.from,
@@ -609,7 +627,7 @@ fn add_operators_direct(
     conn: &mut DbConn,
     f: &StatsFilter,
     by_operator: &mut BTreeMap<i64, OperatorAcc>,
-    histogram: &mut Vec<ResponseBucket>,
+    waits: &mut Waits,
 ) -> ApiResult<()> {
     for row in stats::operator_dialogs(conn, f)? {
         let Some(id) = row.operator_id else { continue };
@@ -625,7 +643,7 @@ fn add_operators_direct(
             by_operator.entry(id).or_default().closed += row.n;
         }
     }
-    histogram.extend(stats::response_histogram(conn, f, true)?);
+    waits.direct.extend(stats::response_histogram(conn, f, true)?);
     Ok(())
 }
 
@@ -659,7 +677,7 @@ fn operator_stats_from(
 ) -> ApiResult<OperatorStatsList> {
     let f = filters.for_period(workspace_id, period);
     let mut by_operator: BTreeMap<i64, OperatorAcc> = BTreeMap::new();
-    let mut histogram = Vec::new();
+    let mut waits = Waits::default();
     let split = if use_rollups {
         domain_rollups::split(f.from, f.to)
     } else {
@@ -676,21 +694,21 @@ fn operator_stats_from(
             acc.replies += c.replies;
             acc.closed += c.closed;
         }
-        histogram.extend(rollups::day_waits(
-            conn,
-            workspace_id,
-            filters.chat_id,
-            channel,
-            filters.operator_id,
-            true,
-            days,
-        )?);
+        waits.rollups =
+            rollups::day_waits(conn, workspace_id, filters.chat_id, channel, filters.operator_id, true, days)?;
     }
     for (a, b) in split.edges {
-        add_operators_direct(conn, &StatsFilter { from: a, to: b, ..f.clone() }, &mut by_operator, &mut histogram)?;
+        add_operators_direct(conn, &StatsFilter { from: a, to: b, ..f.clone() }, &mut by_operator, &mut waits)?;
     }
-    let sla = SlaTable::load(conn, workspace_id, &chat_ids(&histogram))?;
-    for b in &histogram {
+    let sla = SlaTable::load(conn, workspace_id, &waits.chat_ids())?;
+    // Each roll-up row is one operator's: one lookup per row, not per entry.
+    for row in &waits.rollups {
+        if let Some(id) = row.operator_id {
+            let responses = &mut by_operator.entry(id).or_default().responses;
+            row.each(|b| responses.add(b, &sla));
+        }
+    }
+    for b in &waits.direct {
         if let Some(id) = b.operator_id {
             by_operator.entry(id).or_default().responses.add(b, &sla);
         }

@@ -487,7 +487,7 @@ pub fn operator_day_counters(
     Ok(rows.into_iter().map(|(o, s, u, m, r, a, c)| (o, counters(s, u, m, r, a, c))).collect())
 }
 
-/// Answered waits over whole UTC days `[first, end)` as histogram entries: every operator
+/// Answered waits over whole UTC days `[first, end)` as encoded histograms: every operator
 /// together (`by_operator` false; `operator_id` narrows to one) or each operator. Whole
 /// calendar months come from the month rows, the days around them from the day rows.
 pub fn day_waits(
@@ -498,7 +498,7 @@ pub fn day_waits(
     operator_id: Option<i64>,
     by_operator: bool,
     days: (i64, i64),
-) -> QueryResult<Vec<ResponseBucket>> {
+) -> QueryResult<Vec<EncodedWaits>> {
     let split = split_months(days.0, days.1);
     let mut out = Vec::new();
     if let Some(months) = split.months {
@@ -535,7 +535,14 @@ macro_rules! read_waits {
             };
             q.select((r::chat_id, r::operator_id, r::waits)).load(conn)
         })?;
-        Ok(decode_waits(rows))
+        Ok(rows
+            .into_iter()
+            .map(|(chat_id, operator_id, waits)| EncodedWaits {
+                chat_id,
+                operator_id: (operator_id != ALL).then_some(operator_id),
+                waits,
+            })
+            .collect())
     }};
 }
 
@@ -547,7 +554,7 @@ fn month_waits(
     operator_id: Option<i64>,
     by_operator: bool,
     months: (i64, i64),
-) -> QueryResult<Vec<ResponseBucket>> {
+) -> QueryResult<Vec<EncodedWaits>> {
     read_waits!(response_month_rollups, month, conn, workspace_id, chat_id, channel, operator_id, by_operator, months)
 }
 
@@ -559,19 +566,27 @@ fn only_day_waits(
     operator_id: Option<i64>,
     by_operator: bool,
     days: (i64, i64),
-) -> QueryResult<Vec<ResponseBucket>> {
+) -> QueryResult<Vec<EncodedWaits>> {
     read_waits!(response_rollups, day, conn, workspace_id, chat_id, channel, operator_id, by_operator, days)
 }
 
-fn decode_waits(rows: Vec<(i64, i64, Vec<u8>)>) -> Vec<ResponseBucket> {
-    let mut out = Vec::new();
-    for (chat_id, operator_id, bytes) in rows {
-        let operator_id = (operator_id != ALL).then_some(operator_id);
-        Histogram::each_encoded(&bytes, |is_first, secs, n, total_ms| {
-            out.push(ResponseBucket { chat_id, operator_id, is_first, secs, n, total_ms });
+/// One roll-up row's wait histogram, decoded only while it is added up (a year of per-operator
+/// rows holds millions of entries).
+#[derive(Debug, Clone)]
+pub struct EncodedWaits {
+    pub chat_id: i64,
+    /// `None`: every operator together.
+    pub operator_id: Option<i64>,
+    pub waits: Vec<u8>,
+}
+
+impl EncodedWaits {
+    pub fn each(&self, mut f: impl FnMut(&ResponseBucket)) {
+        let (chat_id, operator_id) = (self.chat_id, self.operator_id);
+        Histogram::each_encoded(&self.waits, |is_first, secs, n, total_ms| {
+            f(&ResponseBucket { chat_id, operator_id, is_first, secs, n, total_ms });
         });
     }
-    out
 }
 
 /// Rating requests over whole UTC days `[first, end)`: `(scale, score, count)`.

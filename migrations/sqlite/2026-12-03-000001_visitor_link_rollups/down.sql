@@ -1,1 +1,2 @@
+DROP INDEX ratings_reviews;
 DROP TABLE visitor_link_rollups;
