@@ -18,7 +18,7 @@ use crate::model::billing::{BillingLine, BillingSummary, ChannelPrice, Money, Pr
 use crate::state::AppState;
 use crate::store::billing::{self as store, PricesRow};
 use crate::store::chats;
-use crate::store::dialogs::{DialogFilter, DialogRow};
+use crate::store::dialogs::{self, DialogFilter, DialogRow};
 use crate::time::{now_ms, to_datetime};
 
 use super::channel::Channel;
@@ -159,65 +159,43 @@ pub async fn put_prices(state: &AppState, principal: &Principal, input: PricesIn
     Ok(view(Some(&PriceList::from_row(row))))
 }
 
-/// Running billing totals per chat and channel.
-#[derive(Default)]
-pub struct BillingTotals {
-    by_chat_channel: BTreeMap<(i64, String), (i64, i64)>,
-}
-
-impl BillingTotals {
-    pub fn add(&mut self, d: &DialogRow) {
-        let entry = self.by_chat_channel.entry((d.chat_id, d.channel.clone())).or_default();
-        entry.0 += 1;
-        entry.1 += paid_messages(d);
-    }
-
-    /// Lines by chat name, then channel.
-    pub fn lines(self, conn: &mut DbConn, ws: i64, prices: Option<&PriceList>) -> ApiResult<Vec<BillingLine>> {
-        let mut chat_ids: Vec<i64> = self.by_chat_channel.keys().map(|k| k.0).collect();
-        chat_ids.dedup();
-        let names: HashMap<i64, String> =
-            chats::find_many(conn, ws, &chat_ids)?.into_iter().map(|c| (c.id, c.name)).collect();
-        let mut lines: Vec<BillingLine> = self
-            .by_chat_channel
-            .into_iter()
-            .map(|((chat_id, channel), (dialogs, paid_messages))| {
-                let price_minor = prices.map_or(0, |p| p.price(&channel));
-                BillingLine {
-                    chat_id,
-                    chat_name: names.get(&chat_id).cloned().unwrap_or_default(),
-                    channel: Channel::from_db(&channel),
-                    dialogs,
-                    paid_messages,
-                    price_minor,
-                    cost_minor: paid_messages.saturating_mul(price_minor),
-                }
-            })
-            .collect();
-        lines.sort_by(|a, b| {
-            (a.chat_name.as_str(), a.chat_id, a.channel.as_str()).cmp(&(
-                b.chat_name.as_str(),
-                b.chat_id,
-                b.channel.as_str(),
-            ))
-        });
-        Ok(lines)
-    }
-}
-
-/// Billing lines of the dialogs matching `filter`, read in pages like the reports.
+/// Billing lines of the dialogs matching `filter`, by chat name, then channel. Every message
+/// of a dialog is paid ([`paid_messages`]), so the store sums `message_count`.
 pub fn lines(
     conn: &mut DbConn,
     ws: i64,
     filter: &DialogFilter,
     prices: Option<&PriceList>,
 ) -> ApiResult<Vec<BillingLine>> {
-    let mut totals = BillingTotals::default();
-    crate::export::for_each_page(conn, ws, filter, |_, rows| {
-        rows.iter().for_each(|d| totals.add(d));
-        Ok(())
-    })?;
-    totals.lines(conn, ws, prices)
+    let totals = dialogs::totals_by_chat_channel(conn, ws, filter)?;
+    let mut chat_ids: Vec<i64> = totals.iter().map(|t| t.0).collect();
+    chat_ids.sort_unstable();
+    chat_ids.dedup();
+    let names: HashMap<i64, String> =
+        chats::find_many(conn, ws, &chat_ids)?.into_iter().map(|c| (c.id, c.name)).collect();
+    let mut lines: Vec<BillingLine> = totals
+        .into_iter()
+        .map(|(chat_id, channel, dialogs, paid_messages)| {
+            let price_minor = prices.map_or(0, |p| p.price(&channel));
+            BillingLine {
+                chat_id,
+                chat_name: names.get(&chat_id).cloned().unwrap_or_default(),
+                channel: Channel::from_db(&channel),
+                dialogs,
+                paid_messages,
+                price_minor,
+                cost_minor: paid_messages.saturating_mul(price_minor),
+            }
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        (a.chat_name.as_str(), a.chat_id, a.channel.as_str()).cmp(&(
+            b.chat_name.as_str(),
+            b.chat_id,
+            b.channel.as_str(),
+        ))
+    });
+    Ok(lines)
 }
 
 pub async fn summary(state: &AppState, principal: &Principal, filter: DialogFilter) -> ApiResult<BillingSummary> {

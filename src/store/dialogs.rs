@@ -1,8 +1,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
-use crate::db::DbConn;
 use crate::db::schema::{dialog_tags, dialogs};
+use crate::db::{DbConn, MultiBackend};
 use crate::domain::dialog_figures;
 
 #[derive(Debug, Clone, Queryable)]
@@ -378,6 +378,28 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<DialogRow>> {
     let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let mut query = filtered(workspace_id, filter, sqlite);
+    match filter.sort {
+        Sort::LastActivity => {
+            if let Some((at, id)) = after {
+                query = query.filter(
+                    dialogs::last_activity_at.lt(at).or(dialogs::last_activity_at.eq(at).and(dialogs::id.lt(id))),
+                );
+            }
+            query = query.order((dialogs::last_activity_at.desc(), dialogs::id.desc()));
+        }
+        Sort::Created => {
+            if let Some((_, id)) = after {
+                query = query.filter(dialogs::id.lt(id));
+            }
+            query = query.order(dialogs::id.desc());
+        }
+    }
+    query.limit(limit + 1).load(conn)
+}
+
+/// The dialogs of a workspace matching `filter` (its conditions only: no order, no cursor).
+fn filtered<'a>(workspace_id: i64, filter: &DialogFilter, sqlite: bool) -> dialogs::BoxedQuery<'a, MultiBackend> {
     let mut query = dialogs::table.filter(dialogs::workspace_id.eq(workspace_id)).into_boxed();
     query = match filter.status {
         StatusFilter::All => query,
@@ -439,23 +461,41 @@ pub fn list(
             )
         };
     }
-    match filter.sort {
-        Sort::LastActivity => {
-            if let Some((at, id)) = after {
-                query = query.filter(
-                    dialogs::last_activity_at.lt(at).or(dialogs::last_activity_at.eq(at).and(dialogs::id.lt(id))),
-                );
-            }
-            query = query.order((dialogs::last_activity_at.desc(), dialogs::id.desc()));
+    query
+}
+
+/// Per chat and channel: the dialogs matching `filter` and their messages, `(chat, channel,
+/// dialogs, messages)`. Reads only those columns, in keyset pages of ids.
+pub fn totals_by_chat_channel(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    filter: &DialogFilter,
+) -> QueryResult<Vec<(i64, String, i64, i64)>> {
+    const PAGE: i64 = 20_000;
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let mut totals: std::collections::BTreeMap<(i64, String), (i64, i64)> = Default::default();
+    let mut before: Option<i64> = None;
+    loop {
+        let mut query = filtered(workspace_id, filter, sqlite);
+        if let Some(id) = before {
+            query = query.filter(dialogs::id.lt(id));
         }
-        Sort::Created => {
-            if let Some((_, id)) = after {
-                query = query.filter(dialogs::id.lt(id));
-            }
-            query = query.order(dialogs::id.desc());
+        let rows: Vec<(i64, i64, String, i32)> = query
+            .order(dialogs::id.desc())
+            .limit(PAGE)
+            .select((dialogs::id, dialogs::chat_id, dialogs::channel, dialogs::message_count))
+            .load(conn)?;
+        for (_, chat_id, channel, messages) in &rows {
+            let entry = totals.entry((*chat_id, channel.clone())).or_default();
+            entry.0 += 1;
+            entry.1 += i64::from(*messages);
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == PAGE => before = Some(last.0),
+            _ => break,
         }
     }
-    query.limit(limit + 1).load(conn)
+    Ok(totals.into_iter().map(|((chat, channel), (dialogs, messages))| (chat, channel, dialogs, messages)).collect())
 }
 
 /// What a visitor's message needs before it is written, read in one query (one round trip on
