@@ -37,11 +37,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=65_536), global = true)]
     pub sqlite_cache_mib: u32,
 
-    /// Where SQLite's WAL checkpoints run: `background`, on a thread of their own, or `commit`,
-    /// SQLite's automatic checkpoint inside the commit that fills the WAL past 1,000 pages (which
-    /// then delays that commit's answers).
+    /// Where SQLite's WAL checkpoints run: `commit`, SQLite's automatic checkpoint inside the
+    /// commit that fills the WAL past 1,000 pages (which then delays that commit's answers);
+    /// `writer`, on the group-commit writer after it has answered a batch (at most every 100 ms);
+    /// or `background`, on a thread of their own (see BENCHMARKS.md for how each behaves).
     #[arg(long = "sqlite-checkpoints", env = "LIVEDESK_SQLITE_CHECKPOINTS", value_enum,
-          default_value_t = SqliteCheckpoints::Background, global = true)]
+          default_value_t = SqliteCheckpoints::Commit, global = true)]
     pub sqlite_checkpoints: SqliteCheckpoints,
 
     /// Secret that signs access tokens (at least 32 characters). If unset, one is generated
@@ -293,8 +294,9 @@ impl RateLimits {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SqliteCheckpoints {
-    Background,
     Commit,
+    Writer,
+    Background,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,6 +12,10 @@
 //!   to finish, copies everything and empties the file, so the WAL stays bounded.
 //!
 //! The thread stops when the writer it serves has stopped.
+//!
+//! Measured (BENCHMARKS.md): while the writer never pauses, a PASSIVE checkpoint cannot let
+//! the WAL start over, so it grows to the TRUNCATE threshold, and that checkpoint stalls
+//! writes for 0.4-0.6 s. Hence `--sqlite-checkpoints background` is an option, not the default.
 
 use std::path::{Path, PathBuf};
 use std::sync::Weak;
@@ -99,13 +103,14 @@ mod tests {
     use diesel::RunQueryDsl;
     use diesel::connection::SimpleConnection;
 
+    use crate::config::SqliteCheckpoints;
     use crate::db::group_commit::GroupCommit;
     use crate::db::{DatabaseUrl, Db};
 
-    /// The writer's commits stay in the WAL (its own checkpoints are off) until the checkpoint
-    /// thread copies them into the database file.
-    #[test]
-    fn the_checkpoint_thread_copies_the_writers_commits_into_the_database_file() {
+    /// Writes 2 MiB through the writer (below SQLite's own automatic checkpoint, 1,000 pages,
+    /// ~4 MiB) and waits until it has reached the database file; `nudge` writes once more after
+    /// a pause, for a writer that checkpoints after a batch at most every 100 ms.
+    fn commits_reach_the_database_file(mode: SqliteCheckpoints, nudge: bool) {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let dir = std::env::temp_dir().join(format!("livedesk-checkpoint-{}-{stamp}", std::process::id()));
         let file = dir.join("db.sqlite");
@@ -114,15 +119,21 @@ mod tests {
         let before = std::fs::metadata(&file).unwrap().len();
 
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let writer = GroupCommit::start(db.clone(), true);
-        // 2 MiB: below SQLite's own automatic checkpoint (1,000 pages, ~4 MiB).
-        for _ in 0..32 {
+        let writer = GroupCommit::start(db.clone(), mode);
+        let write = || {
             runtime
                 .block_on(writer.submit(1, |conn| {
                     crate::typed!(conn => diesel::sql_query("INSERT INTO blobs VALUES (zeroblob(65536))").execute(conn))?;
                     Ok(())
                 }))
-                .unwrap();
+                .unwrap()
+        };
+        for _ in 0..32 {
+            write();
+        }
+        if nudge {
+            std::thread::sleep(Duration::from_millis(150));
+            write();
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::fs::metadata(&file).unwrap().len() < before + (2 << 20) {
@@ -132,5 +143,18 @@ mod tests {
         drop(writer);
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The writer's commits stay in the WAL (its own checkpoints are off) until the checkpoint
+    /// thread copies them into the database file.
+    #[test]
+    fn the_checkpoint_thread_copies_the_writers_commits_into_the_database_file() {
+        commits_reach_the_database_file(SqliteCheckpoints::Background, false);
+    }
+
+    /// With `writer`, the writer copies them itself between batches.
+    #[test]
+    fn the_writer_checkpoints_between_batches() {
+        commits_reach_the_database_file(SqliteCheckpoints::Writer, true);
     }
 }

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::pool::PooledConn;
 use super::{Db, DbConn, lock_workspace, write_tx};
+use crate::config::SqliteCheckpoints;
 use crate::error::{ApiError, ApiResult};
 
 pub type Output = Box<dyn Any + Send>;
@@ -79,17 +80,24 @@ pub struct WriterStats {
 }
 
 impl GroupCommit {
-    /// Starts the writer thread; it holds one pooled connection. On SQLite with
-    /// `background_checkpoints`, WAL checkpoints run on a thread of their own rather than in the
-    /// writer's commits (see `checkpoint`).
-    pub fn start(db: Db, background_checkpoints: bool) -> Self {
+    /// Starts the writer thread; it holds one pooled connection. On SQLite, `checkpoints` says
+    /// where WAL checkpoints run: on this writer between batches, inside its commits (SQLite's
+    /// own), or on a thread of their own (see `checkpoint`).
+    pub fn start(db: Db, checkpoints: SqliteCheckpoints) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
-        let own_checkpoints = background_checkpoints && super::checkpoint::start(&db, Arc::downgrade(&stats));
+        let sqlite = db.sqlite_path().is_some();
+        let checkpoints = match checkpoints {
+            SqliteCheckpoints::Background if !super::checkpoint::start(&db, Arc::downgrade(&stats)) => {
+                SqliteCheckpoints::Commit
+            }
+            _ if !sqlite => SqliteCheckpoints::Commit,
+            mode => mode,
+        };
         std::thread::Builder::new()
             .name("livedesk-writer".into())
-            .spawn(move || writer_loop(db, rx, &thread_stats, own_checkpoints))
+            .spawn(move || writer_loop(db, rx, &thread_stats, checkpoints))
             .expect("spawn writer thread");
         Self { queue, stats }
     }
@@ -146,12 +154,16 @@ impl GroupCommit {
     }
 }
 
-/// The writer's pooled connection. With a checkpoint thread (SQLite) its automatic checkpoints
-/// are off while the writer holds it, and back on when it returns to the pool.
+/// The writer's pooled connection. Unless SQLite checkpoints in its commits, its automatic
+/// checkpoints are off while the writer holds it, and back on when it returns to the pool.
 struct WriterConn {
     conn: PooledConn,
     manual_checkpoints: bool,
 }
+
+/// How often, at most, the writer checkpoints between batches (`SqliteCheckpoints::Writer`):
+/// about as often as SQLite's own 1,000-page threshold is reached at full load.
+const WRITER_CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// SQLite's default `wal_autocheckpoint`, in pages.
 const DEFAULT_AUTOCHECKPOINT: u32 = 1000;
@@ -174,9 +186,11 @@ impl Drop for WriterConn {
     }
 }
 
-fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, own_checkpoints: bool) {
+fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, checkpoints: SqliteCheckpoints) {
     let mut conn: Option<WriterConn> = None;
     let mut last_used = Instant::now();
+    let mut last_checkpoint = Instant::now();
+    let manual_checkpoints = checkpoints != SqliteCheckpoints::Commit;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -199,7 +213,7 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, own
             }
         }
         if conn.is_none() {
-            conn = WriterConn::open(&db, own_checkpoints);
+            conn = WriterConn::open(&db, manual_checkpoints);
         }
         let Some(c) = conn.as_mut() else {
             for p in batch {
@@ -219,6 +233,15 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, own
                 }
                 for (p, result) in batch.into_iter().zip(results) {
                     let _ = p.reply.send(result);
+                }
+                // Answered first: the checkpoint delays only the batches queued behind. No other
+                // writer runs meanwhile, so it copies the whole WAL and the next commit starts
+                // the file over.
+                if checkpoints == SqliteCheckpoints::Writer && last_checkpoint.elapsed() >= WRITER_CHECKPOINT_EVERY {
+                    last_checkpoint = Instant::now();
+                    if let Err(e) = c.conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
                 }
             }
             Err(err) => {
