@@ -180,69 +180,33 @@ fn add_month_waits(conn: &mut DbConn, key: &WaitKey, h: &Histogram) -> QueryResu
     merge_waits!(response_month_rollups, month, conn, key, h)
 }
 
+/// Adds `n` to the count row of `$table` whose key columns `$col` are taken from `$key`,
+/// inserting the row when it is new.
+macro_rules! add_count {
+    ($table:ident, $conn:expr, $key:expr, $n:expr, [$($col:ident),+]) => {{
+        use $table as r;
+        let (conn, n): (&mut DbConn, i64) = ($conn, $n);
+        let key = $key;
+        crate::typed!(conn => {
+            let found = r::table.find(($(&key.$col),+));
+            if diesel::update(found).set(r::n.eq(r::n + n)).execute(conn)? == 0 {
+                diesel::insert_into(r::table).values(($(r::$col.eq(&key.$col)),+, r::n.eq(n))).execute(conn)?;
+            }
+            Ok(())
+        })
+    }};
+}
+
 fn add_gaps(conn: &mut DbConn, key: &GapKey, n: i64) -> QueryResult<()> {
-    use visitor_gap_rollups as r;
-    crate::typed!(conn => {
-        let found = r::table.find((key.workspace_id, key.chat_id, &key.channel, key.bucket, key.moment, key.gap));
-        if diesel::update(found).set(r::n.eq(r::n + n)).execute(conn)? == 0 {
-            diesel::insert_into(r::table)
-                .values((
-                    r::workspace_id.eq(key.workspace_id),
-                    r::chat_id.eq(key.chat_id),
-                    r::channel.eq(&key.channel),
-                    r::bucket.eq(key.bucket),
-                    r::moment.eq(key.moment),
-                    r::gap.eq(key.gap),
-                    r::n.eq(n),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+    add_count!(visitor_gap_rollups, conn, key, n, [workspace_id, chat_id, channel, bucket, moment, gap])
 }
 
 fn add_links(conn: &mut DbConn, key: &LinkKey, n: i64) -> QueryResult<()> {
-    use visitor_link_rollups as r;
-    crate::typed!(conn => {
-        let found =
-            r::table.find((key.workspace_id, key.chat_id, &key.channel, key.moment, key.span, key.period, key.link_day));
-        if diesel::update(found).set(r::n.eq(r::n + n)).execute(conn)? == 0 {
-            diesel::insert_into(r::table)
-                .values((
-                    r::workspace_id.eq(key.workspace_id),
-                    r::chat_id.eq(key.chat_id),
-                    r::channel.eq(&key.channel),
-                    r::moment.eq(key.moment),
-                    r::span.eq(key.span),
-                    r::period.eq(key.period),
-                    r::link_day.eq(key.link_day),
-                    r::n.eq(n),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+    add_count!(visitor_link_rollups, conn, key, n, [workspace_id, chat_id, channel, moment, span, period, link_day])
 }
 
 fn add_ratings(conn: &mut DbConn, key: &RatingKey, n: i64) -> QueryResult<()> {
-    use rating_rollups as r;
-    crate::typed!(conn => {
-        let found = r::table.find((key.workspace_id, key.chat_id, key.operator_id, key.day, key.scale, key.score));
-        if diesel::update(found).set(r::n.eq(r::n + n)).execute(conn)? == 0 {
-            diesel::insert_into(r::table)
-                .values((
-                    r::workspace_id.eq(key.workspace_id),
-                    r::chat_id.eq(key.chat_id),
-                    r::operator_id.eq(key.operator_id),
-                    r::day.eq(key.day),
-                    r::scale.eq(key.scale),
-                    r::score.eq(key.score),
-                    r::n.eq(n),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+    add_count!(rating_rollups, conn, key, n, [workspace_id, chat_id, operator_id, day, scale, score])
 }
 
 /// Writes the roll-ups of a workspace that has none yet, as multi-row INSERTs.
