@@ -235,8 +235,8 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, che
                     let _ = p.reply.send(result);
                 }
                 // Answered first: the checkpoint delays only the batches queued behind. No other
-                // writer runs meanwhile, so it copies the whole WAL and the next commit starts
-                // the file over.
+                // writer runs meanwhile, so unless a reader still holds an older snapshot it
+                // copies the whole WAL and the next commit starts the file over.
                 if checkpoints == SqliteCheckpoints::Writer && last_checkpoint.elapsed() >= WRITER_CHECKPOINT_EVERY {
                     last_checkpoint = Instant::now();
                     if let Err(e) = c.conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
