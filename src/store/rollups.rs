@@ -211,7 +211,6 @@ fn add_ratings(conn: &mut DbConn, key: &RatingKey, n: i64) -> QueryResult<()> {
 
 /// Writes the roll-ups of a workspace that has none yet, as multi-row INSERTs.
 pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
-    const ROWS: usize = 500;
     let counters: Vec<String> = pending
         .counters
         .iter()
@@ -235,13 +234,12 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
             )
         })
         .collect();
-    for chunk in counters.chunks(ROWS) {
-        conn.batch_execute(&format!(
-            "INSERT INTO stats_rollups (workspace_id, span, chat_id, channel, operator_id, bucket, started, \
-             unanswered, missed, replies, active, closed, started_fresh, closed_fresh) VALUES ({})",
-            chunk.join("),(")
-        ))?;
-    }
+    insert_rows(
+        conn,
+        "INSERT INTO stats_rollups (workspace_id, span, chat_id, channel, operator_id, bucket, started, \
+         unanswered, missed, replies, active, closed, started_fresh, closed_fresh)",
+        &counters,
+    )?;
     let postgres = matches!(conn, DbConn::Postgres(_));
     let wait_values = |waits: &std::collections::HashMap<WaitKey, Histogram>| -> Vec<String> {
         waits
@@ -260,18 +258,16 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
             })
             .collect()
     };
-    for chunk in wait_values(&pending.waits).chunks(ROWS) {
-        conn.batch_execute(&format!(
-            "INSERT INTO response_rollups (workspace_id, chat_id, channel, operator_id, day, waits) VALUES ({})",
-            chunk.join("),(")
-        ))?;
-    }
-    for chunk in wait_values(&pending.month_waits).chunks(ROWS) {
-        conn.batch_execute(&format!(
-            "INSERT INTO response_month_rollups (workspace_id, chat_id, channel, operator_id, month, waits) VALUES ({})",
-            chunk.join("),(")
-        ))?;
-    }
+    insert_rows(
+        conn,
+        "INSERT INTO response_rollups (workspace_id, chat_id, channel, operator_id, day, waits)",
+        &wait_values(&pending.waits),
+    )?;
+    insert_rows(
+        conn,
+        "INSERT INTO response_month_rollups (workspace_id, chat_id, channel, operator_id, month, waits)",
+        &wait_values(&pending.month_waits),
+    )?;
     let gaps: Vec<String> = pending
         .gaps
         .iter()
@@ -287,12 +283,11 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
             )
         })
         .collect();
-    for chunk in gaps.chunks(ROWS) {
-        conn.batch_execute(&format!(
-            "INSERT INTO visitor_gap_rollups (workspace_id, chat_id, channel, bucket, moment, gap, n) VALUES ({})",
-            chunk.join("),(")
-        ))?;
-    }
+    insert_rows(
+        conn,
+        "INSERT INTO visitor_gap_rollups (workspace_id, chat_id, channel, bucket, moment, gap, n)",
+        &gaps,
+    )?;
     let links: Vec<String> = pending
         .links
         .iter()
@@ -309,13 +304,11 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
             )
         })
         .collect();
-    for chunk in links.chunks(ROWS) {
-        conn.batch_execute(&format!(
-            "INSERT INTO visitor_link_rollups (workspace_id, chat_id, channel, moment, span, period, link_day, n) \
-             VALUES ({})",
-            chunk.join("),(")
-        ))?;
-    }
+    insert_rows(
+        conn,
+        "INSERT INTO visitor_link_rollups (workspace_id, chat_id, channel, moment, span, period, link_day, n)",
+        &links,
+    )?;
     let ratings: Vec<String> = pending
         .ratings
         .iter()
@@ -323,11 +316,19 @@ pub fn insert_new(conn: &mut DbConn, pending: &Pending) -> QueryResult<()> {
             format!("{}, {}, {}, {}, {}, {}, {n}", k.workspace_id, k.chat_id, k.operator_id, k.day, k.scale, k.score)
         })
         .collect();
-    for chunk in ratings.chunks(ROWS) {
-        conn.batch_execute(&format!(
-            "INSERT INTO rating_rollups (workspace_id, chat_id, operator_id, day, scale, score, n) VALUES ({})",
-            chunk.join("),(")
-        ))?;
+    insert_rows(
+        conn,
+        "INSERT INTO rating_rollups (workspace_id, chat_id, operator_id, day, scale, score, n)",
+        &ratings,
+    )?;
+    Ok(())
+}
+
+/// Multi-row INSERTs of `rows` (each a parenthesised list's inside), 500 rows per statement;
+/// `head` is the statement up to `VALUES`.
+fn insert_rows(conn: &mut DbConn, head: &str, rows: &[String]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        conn.batch_execute(&format!("{head} VALUES ({})", chunk.join("),(")))?;
     }
     Ok(())
 }
