@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod operators;
 pub mod presence;
 pub mod ratings;
+pub mod response_timing;
 pub mod rollups;
 pub mod saved_replies;
 pub mod stats;
