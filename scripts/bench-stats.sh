@@ -20,6 +20,16 @@ time_it "stats/dialogs, 365 days, UTC" "/api/v1/stats/dialogs?from=$year_ago&to=
 time_it "stats/dialogs, 365 days, Asia/Kolkata" "/api/v1/stats/dialogs?from=$year_ago&to=$today&tz=Asia/Kolkata"
 time_it "stats/dialogs, 30 days, Europe/Berlin" "/api/v1/stats/dialogs?from=$month_ago&to=$today&tz=Europe/Berlin"
 time_it "stats/dialogs, 365 days, one chat + channel" "/api/v1/stats/dialogs?from=$year_ago&to=$today&chat_id=1&channel=web"
+# One seeded operator (not the owner) and one tag, unless given.
+operator=${OPERATOR_ID:-$(curl -sf -H "authorization: Bearer $token" "$base/api/v1/operators" \
+  | grep -o '"id":[0-9]*' | sed -n 2p | cut -d: -f2)}
+tag=${TAG_ID:-$(curl -sf -H "authorization: Bearer $token" "$base/api/v1/tags" \
+  | grep -o '"id":[0-9]*' | sed -n 1p | cut -d: -f2)}
+time_it "stats/dialogs, 365 days, one operator ($operator)" "/api/v1/stats/dialogs?from=$year_ago&to=$today&operator_id=$operator"
+time_it "stats/dialogs, 30 days, Europe/Berlin, one operator" "/api/v1/stats/dialogs?from=$month_ago&to=$today&tz=Europe/Berlin&operator_id=$operator"
+time_it "stats/dialogs, 365 days, one tag ($tag)" "/api/v1/stats/dialogs?from=$year_ago&to=$today&tag_ids=$tag"
+time_it "stats/dialogs, 30 days, Europe/Berlin, one tag" "/api/v1/stats/dialogs?from=$month_ago&to=$today&tz=Europe/Berlin&tag_ids=$tag"
+time_it "stats/operators, 365 days, one tag" "/api/v1/stats/operators?from=$year_ago&to=$today&tag_ids=$tag"
 time_it "stats/operators, 365 days" "/api/v1/stats/operators?from=$year_ago&to=$today"
 time_it "stats/operators, 30 days" "/api/v1/stats/operators?from=$month_ago&to=$today"
 time_it "ratings, 365 days" "/api/v1/ratings?from=$year_ago&to=$today"

@@ -32,6 +32,8 @@ use crate::store::rollups;
 use crate::store::stats::{self, DialogMoment, StatsFilter};
 use crate::time::DAY_MS;
 
+mod narrowed;
+
 /// Longest period one request may cover.
 pub const MAX_PERIOD_DAYS: i64 = 400;
 
@@ -157,6 +159,9 @@ pub async fn dialog_stats(
 ) -> ApiResult<DialogStats> {
     require_admin(principal)?;
     let ws = principal.workspace_id;
+    if narrowed::applies(&filters) {
+        return narrowed::dialog_stats(state, ws, period, filters).await;
+    }
     state.db.run(move |conn| compute_dialog_stats(conn, ws, &period, &filters)).await
 }
 
@@ -176,18 +181,20 @@ fn day_start_buckets(period: &Period) -> Option<BTreeMap<NaiveDate, i64>> {
 }
 
 /// From the roll-ups, unless an operator or tag filter narrows the dialogs (then from the
-/// dialogs themselves: distinct visitors of such a subset have no links of their own) or the
-/// zone's day starts are not on 15-minute marks (historic offsets).
+/// selected dialogs alone, see `narrowed`) or the zone's day starts are not on 15-minute marks
+/// (historic offsets: from the period's dialogs).
 pub fn compute_dialog_stats(
     conn: &mut DbConn,
     workspace_id: i64,
     period: &Period,
     filters: &Filters,
 ) -> ApiResult<DialogStats> {
+    if narrowed::applies(filters) {
+        return narrowed::compute_dialog_stats(conn, workspace_id, period, filters);
+    }
     let (from, to) = period.bounds();
-    let day_starts = match day_start_buckets(period) {
-        Some(starts) if filters.operator_id.is_none() && filters.tag_ids.is_empty() => starts,
-        _ => return compute_dialog_stats_direct(conn, workspace_id, period, filters),
+    let Some(day_starts) = day_start_buckets(period) else {
+        return compute_dialog_stats_direct(conn, workspace_id, period, filters);
     };
     let f = filters.for_period(workspace_id, period);
     let mut acc = DialogAcc::new(period);
@@ -210,15 +217,27 @@ pub fn compute_dialog_stats(
     }
     acc.started_visitors = period_visitors(conn, &f, DialogMoment::Started)?;
     acc.closed_visitors = period_visitors(conn, &f, DialogMoment::Closed)?;
+    let waits = period_waits(conn, &f)?;
+    acc.finish(conn, &f, &waits)
+}
+
+/// Waits answered in the period. Whole UTC days come from the wait roll-ups (every operator's,
+/// or the filter's operator's), the partial days at the ends from the response rows; a tag
+/// filter reads the tagged dialogs' response rows (roll-ups know no tags).
+fn period_waits(conn: &mut DbConn, f: &StatsFilter) -> ApiResult<Waits> {
+    if !f.tag_ids.is_empty() {
+        return Ok(Waits { rollups: Vec::new(), direct: stats::tagged_response_histogram(conn, f, false)? });
+    }
     let mut waits = Waits::default();
-    let split = domain_rollups::split(from, to);
+    let split = domain_rollups::split(f.from, f.to);
     if let Some(days) = split.days {
-        waits.rollups = rollups::day_waits(conn, workspace_id, filters.chat_id, channel, None, false, days)?;
+        let channel = f.channel.unwrap_or(domain_rollups::ALL_CHANNELS);
+        waits.rollups = rollups::day_waits(conn, f.workspace_id, f.chat_id, channel, f.operator_id, false, days)?;
     }
     for (a, b) in split.edges {
         waits.direct.extend(stats::response_histogram(conn, &StatsFilter { from: a, to: b, ..f.clone() }, false)?);
     }
-    acc.finish(conn, &f, &waits)
+    Ok(waits)
 }
 
 /// Distinct visitors who started (had closed) dialogs in the period: the dialogs there whose
@@ -340,24 +359,35 @@ impl DialogAcc {
     }
 
     /// Distinct visitors counted from the dialogs' covering indexes with DISTINCT (the
-    /// definition the links must agree with, and the path of operator and tag filters).
+    /// definition the links must agree with).
     fn add_distinct_direct(&mut self, conn: &mut DbConn, f: &StatsFilter) -> ApiResult<()> {
         let offsets = local_time::offsets(self.period.tz, f.from, f.to);
         for moment in [DialogMoment::Started, DialogMoment::Closed] {
             let column = if moment == DialogMoment::Started { "started_at" } else { "closed_at" };
             let day_sql = local_time::local_day_sql(column, &offsets);
-            for b in stats::distinct_visitors_by_day(conn, f, moment, &day_sql)? {
-                if let Some(day) = self.days.get_mut(&local_time::date_of_day_number(b.bucket)) {
-                    match moment {
-                        DialogMoment::Started => day.started_visitors = b.n,
-                        DialogMoment::Closed => day.closed_visitors = b.n,
-                    }
+            let per_day = stats::distinct_visitors_by_day(conn, f, moment, &day_sql)?
+                .into_iter()
+                .map(|b| (local_time::date_of_day_number(b.bucket), b.n))
+                .collect();
+            self.set_visitors(moment, per_day, stats::distinct_visitors(conn, f, moment)?);
+        }
+        Ok(())
+    }
+
+    /// Distinct visitors per local day and over the whole period.
+    fn set_visitors(&mut self, moment: DialogMoment, per_day: HashMap<NaiveDate, i64>, total: i64) {
+        for (date, n) in per_day {
+            if let Some(day) = self.days.get_mut(&date) {
+                match moment {
+                    DialogMoment::Started => day.started_visitors = n,
+                    DialogMoment::Closed => day.closed_visitors = n,
                 }
             }
         }
-        self.started_visitors = stats::distinct_visitors(conn, f, DialogMoment::Started)?;
-        self.closed_visitors = stats::distinct_visitors(conn, f, DialogMoment::Closed)?;
-        Ok(())
+        match moment {
+            DialogMoment::Started => self.started_visitors = total,
+            DialogMoment::Closed => self.closed_visitors = total,
+        }
     }
 
     fn add_started(&mut self, bucket: i64, started: i64, unanswered: i64, missed: i64, replies: i64) {
@@ -384,13 +414,17 @@ impl DialogAcc {
 
     /// Adds the response timings.
     fn finish(self, conn: &mut DbConn, f: &StatsFilter, waits: &Waits) -> ApiResult<DialogStats> {
+        let sla = SlaTable::load(conn, f.workspace_id, &waits.chat_ids())?;
+        Ok(self.finish_with(&sla, waits))
+    }
+
+    fn finish_with(self, sla: &SlaTable, waits: &Waits) -> DialogStats {
         let tz = self.period.tz;
         let (started_visitors, closed_visitors) = (self.started_visitors, self.closed_visitors);
-        let sla = SlaTable::load(conn, f.workspace_id, &waits.chat_ids())?;
         let mut responses = ResponseAcc::default();
-        waits.each(|b| responses.add(b, &sla));
+        waits.each(|b| responses.add(b, sla));
         let answered = self.started - self.unanswered;
-        Ok(DialogStats {
+        DialogStats {
             from: self.period.from,
             to: self.period.to,
             tz: tz.name().to_string(),
@@ -412,7 +446,7 @@ impl DialogAcc {
                 .enumerate()
                 .map(|(hour, n)| HourStats { hour: hour as u32, started: *n })
                 .collect(),
-        })
+        }
     }
 }
 
@@ -453,6 +487,11 @@ pub async fn operator_stats(
 ) -> ApiResult<OperatorStatsList> {
     require_admin(principal)?;
     let ws = principal.workspace_id;
+    if !filters.tag_ids.is_empty() {
+        let tagged = narrowed::read_tagged(state, ws, &period, &filters).await?;
+        let source = OperatorSource::Tagged(tagged);
+        return state.db.run(move |conn| operator_stats_from(conn, ws, &period, &filters, source)).await;
+    }
     state.db.run(move |conn| compute_operator_stats(conn, ws, &period, &filters)).await
 }
 
@@ -492,15 +531,30 @@ fn add_operators_direct(
     Ok(())
 }
 
-/// Whole UTC days from the roll-ups and the partial days at the ends from the dialogs; all
-/// from the dialogs when a tag filter narrows them.
+/// Where per-operator figures come from.
+enum OperatorSource {
+    /// Whole UTC days from the roll-ups, the partial days at the ends from the dialogs.
+    Rollups,
+    /// The period's dialogs and response rows (the definition).
+    Direct,
+    /// The tagged dialogs and their waits, already read.
+    Tagged(narrowed::Tagged),
+}
+
+/// From the roll-ups, or from the tagged dialogs when a tag filter narrows them.
 pub fn compute_operator_stats(
     conn: &mut DbConn,
     workspace_id: i64,
     period: &Period,
     filters: &Filters,
 ) -> ApiResult<OperatorStatsList> {
-    operator_stats_from(conn, workspace_id, period, filters, filters.tag_ids.is_empty())
+    let source = if filters.tag_ids.is_empty() {
+        OperatorSource::Rollups
+    } else {
+        let f = filters.for_period(workspace_id, period);
+        OperatorSource::Tagged(narrowed::Tagged::read(conn, &f)?)
+    };
+    operator_stats_from(conn, workspace_id, period, filters, source)
 }
 
 /// Per-operator statistics computed from the dialogs and response rows alone.
@@ -510,7 +564,7 @@ pub fn compute_operator_stats_direct(
     period: &Period,
     filters: &Filters,
 ) -> ApiResult<OperatorStatsList> {
-    operator_stats_from(conn, workspace_id, period, filters, false)
+    operator_stats_from(conn, workspace_id, period, filters, OperatorSource::Direct)
 }
 
 fn operator_stats_from(
@@ -518,15 +572,18 @@ fn operator_stats_from(
     workspace_id: i64,
     period: &Period,
     filters: &Filters,
-    use_rollups: bool,
+    source: OperatorSource,
 ) -> ApiResult<OperatorStatsList> {
     let f = filters.for_period(workspace_id, period);
     let mut by_operator: BTreeMap<i64, OperatorAcc> = BTreeMap::new();
     let mut waits = Waits::default();
-    let split = if use_rollups {
-        domain_rollups::split(f.from, f.to)
-    } else {
-        domain_rollups::Split { days: None, edges: vec![(f.from, f.to)] }
+    let split = match source {
+        OperatorSource::Rollups => domain_rollups::split(f.from, f.to),
+        OperatorSource::Direct => domain_rollups::Split { days: None, edges: vec![(f.from, f.to)] },
+        OperatorSource::Tagged(tagged) => {
+            tagged.add_to(&mut by_operator, &mut waits);
+            domain_rollups::Split { days: None, edges: Vec::new() }
+        }
     };
     if let Some(days) = split.days {
         let (chat, channel) = rollup_key(filters);

@@ -2,11 +2,14 @@
 //! and the `response_times` rows, through the (workspace, time) indexes; never the messages.
 //! Filter values are integers or known channel names, written into the SQL as literals.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable};
 
 use crate::db::DbConn;
 use crate::domain::local_time::BUCKET_MS;
+use crate::domain::rollups::wait_secs;
 
 /// Which dialogs and responses count.
 #[derive(Debug, Clone, Default)]
@@ -240,6 +243,158 @@ pub fn response_histogram(conn: &mut DbConn, f: &StatsFilter, by_operator: bool)
          CAST(SUM(wait_ms) AS BIGINT) AS total_ms FROM response_times WHERE {} \
          GROUP BY chat_id{group_operator}, is_first, (wait_ms + 999) / 1000",
         f.conditions("answered_at", "operator_id", "dialog_id")
+    );
+    crate::typed!(conn => diesel::sql_query(&sql).load(conn))
+}
+
+/// [`response_histogram`] for a tag filter, read from the tagged dialogs' waits (the covering
+/// `response_times_dialog` index) instead of every wait of the period. The waits are summed
+/// here: SQLite would sort them all for a GROUP BY.
+pub fn tagged_response_histogram(
+    conn: &mut DbConn,
+    f: &StatsFilter,
+    by_operator: bool,
+) -> QueryResult<Vec<ResponseBucket>> {
+    debug_assert!(!f.tag_ids.is_empty());
+    let untagged = StatsFilter { tag_ids: Vec::new(), ..f.clone() };
+    let conditions = untagged.conditions("answered_at", "operator_id", "dialog_id");
+    let sql = match conn {
+        // A correlated subquery (kept apart by OFFSET 0) makes PostgreSQL look the waits up
+        // per tagged dialog; left to itself it hashes the tagged ids and scans every wait.
+        DbConn::Postgres(_) => format!(
+            "SELECT w.chat_id, w.operator_id, w.is_first, w.wait_ms FROM ({}) AS tagged CROSS JOIN LATERAL \
+             (SELECT chat_id, operator_id, is_first, wait_ms FROM response_times \
+              WHERE response_times.dialog_id = tagged.dialog_id AND {conditions} OFFSET 0) AS w",
+            f.tagged_ids()
+        ),
+        _ => format!(
+            "SELECT chat_id, operator_id, is_first, wait_ms FROM {} {conditions}",
+            f.tagged_join("response_times", "dialog_id")
+        ),
+    };
+    let waits: Vec<Wait> = crate::typed!(conn => diesel::sql_query(&sql).load(conn))?;
+    // (chat, operator, first, whole seconds) -> (count, total ms).
+    let mut buckets: HashMap<WaitKey, (i64, i64)> = HashMap::new();
+    for w in waits {
+        let operator_id = if by_operator { w.operator_id } else { None };
+        let bucket = buckets.entry((w.chat_id, operator_id, w.is_first, wait_secs(w.wait_ms))).or_default();
+        bucket.0 += 1;
+        bucket.1 += w.wait_ms;
+    }
+    Ok(buckets
+        .into_iter()
+        .map(|((chat_id, operator_id, is_first, secs), (n, total_ms))| ResponseBucket {
+            chat_id,
+            operator_id,
+            is_first,
+            secs,
+            n,
+            total_ms,
+        })
+        .collect())
+}
+
+type WaitKey = (i64, Option<i64>, bool, i64);
+
+/// One answered wait.
+#[derive(QueryableByName)]
+struct Wait {
+    #[diesel(sql_type = BigInt)]
+    chat_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    operator_id: Option<i64>,
+    #[diesel(sql_type = Bool)]
+    is_first: bool,
+    #[diesel(sql_type = BigInt)]
+    wait_ms: i64,
+}
+
+impl StatsFilter {
+    /// `table` joined to the distinct dialogs carrying any of the filter's tags, driven from
+    /// the tag rows (`dialog_tags_tag`); its `dialog_column` must equal `tagged.dialog_id` in
+    /// the WHERE clause. The tag rows are not checked against the workspace: `table`'s
+    /// `workspace_id` condition is.
+    fn tagged_join(&self, table: &str, dialog_column: &str) -> String {
+        // CROSS JOIN keeps SQLite's join order: the tag rows first.
+        format!(
+            "({}) AS tagged CROSS JOIN {table} WHERE {table}.{dialog_column} = tagged.dialog_id AND",
+            self.tagged_ids()
+        )
+    }
+
+    /// The ids of the dialogs carrying any of the filter's tags, each once.
+    fn tagged_ids(&self) -> String {
+        let ids = self.tag_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        // A dialog carries a tag once: only several tags need DISTINCT (a sort on SQLite).
+        let distinct = if self.tag_ids.len() > 1 { "DISTINCT " } else { "" };
+        format!("SELECT {distinct}dialog_id FROM dialog_tags WHERE tag_id IN ({ids})")
+    }
+}
+
+/// One dialog of a set narrowed by an operator or tag filter, started or closed in the period.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct NarrowedDialog {
+    /// When it started, if in the period.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub started_at: Option<i64>,
+    /// When it was closed, if in the period and still closed.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub closed_at: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub visitor_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub assignee_id: Option<i64>,
+    /// The figures below count only with `started_at`: not closed now (1).
+    #[diesel(sql_type = BigInt)]
+    pub active: i64,
+    /// Operator replies.
+    #[diesel(sql_type = BigInt)]
+    pub replies: i64,
+    /// An operator replied and the visitor has not read the latest reply (1).
+    #[diesel(sql_type = BigInt)]
+    pub missed: i64,
+}
+
+/// The dialogs started or closed (and still closed) in the period that an operator or tag
+/// filter selects: for an operator, the started ones through `dialogs_assignee_started` and
+/// the closed ones through `dialogs_assignee_closed` (a dialog in both comes twice, once per
+/// moment); for tags, each tagged dialog once, read from the tag rows. Never the other
+/// dialogs of the period.
+pub fn narrowed_dialogs(conn: &mut DbConn, f: &StatsFilter) -> QueryResult<Vec<NarrowedDialog>> {
+    debug_assert!(f.operator_id.is_some() || !f.tag_ids.is_empty());
+    let untagged = StatsFilter { tag_ids: Vec::new(), ..f.clone() };
+    let started = untagged.conditions("started_at", "assignee_id", "id");
+    let closed = format!("{} AND status = 'closed'", untagged.conditions("closed_at", "assignee_id", "id"));
+    let select = |started_at: &str, closed_at: &str| {
+        format!(
+            "SELECT {started_at} AS started_at, {closed_at} AS closed_at, visitor_id, assignee_id, \
+             CAST(CASE WHEN status <> 'closed' THEN 1 ELSE 0 END AS BIGINT) AS active, \
+             CAST(operator_message_count AS BIGINT) AS replies, \
+             CAST(CASE WHEN operator_message_count > 0 AND last_operator_message_id > visitor_last_read_id \
+                  THEN 1 ELSE 0 END AS BIGINT) AS missed"
+        )
+    };
+    if f.tag_ids.is_empty() {
+        // Two index range reads: one OR over both (a multi-index OR) would read every row
+        // from the table, where the closes are covered by their index.
+        let mut rows: Vec<NarrowedDialog> = crate::typed!(conn => diesel::sql_query(format!(
+            "{} FROM dialogs WHERE {started}",
+            select("started_at", "CAST(NULL AS BIGINT)")
+        ))
+        .load(conn))?;
+        rows.extend(crate::typed!(conn => diesel::sql_query(format!(
+            "SELECT CAST(NULL AS BIGINT) AS started_at, closed_at, visitor_id, assignee_id, \
+             CAST(0 AS BIGINT) AS active, CAST(0 AS BIGINT) AS replies, CAST(0 AS BIGINT) AS missed \
+             FROM dialogs WHERE {closed}"
+        ))
+        .load::<NarrowedDialog>(conn))?);
+        return Ok(rows);
+    }
+    // One pass over the tagged dialogs: each is read once for both moments.
+    let sql = format!(
+        "{} FROM {} (({started}) OR ({closed}))",
+        select(&format!("CASE WHEN {started} THEN started_at END"), &format!("CASE WHEN {closed} THEN closed_at END")),
+        f.tagged_join("dialogs", "id"),
     );
     crate::typed!(conn => diesel::sql_query(&sql).load(conn))
 }

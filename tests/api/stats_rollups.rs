@@ -4,6 +4,7 @@
 //! local day and over the period, started and closed) come from the visitor links and are
 //! checked against DISTINCT over the dialogs: visitors here have many dialogs, several a day
 //! and across days, in several channels, and dialogs are closed, reopened and closed again.
+//! Operator and tag filters (computed from the selected dialogs alone) are checked the same way.
 
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -21,7 +22,7 @@ use crate::helpers::{Session, TestApp};
 const CHANNELS: [&str; 3] = ["web", "telegram", "email"];
 
 /// `visitors` are `(visitor, their chat)`.
-fn history(visitors: &[(i64, i64)], operators: &[i64], tag: i64) -> Vec<SyntheticDialog> {
+fn history(visitors: &[(i64, i64)], operators: &[i64], tags: [i64; 2]) -> Vec<SyntheticDialog> {
     let mut rng = StdRng::seed_from_u64(7);
     let start =
         NaiveDate::from_ymd_opt(2026, 3, 20).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
@@ -50,7 +51,14 @@ fn history(visitors: &[(i64, i64)], operators: &[i64], tag: i64) -> Vec<Syntheti
                 turns,
                 visitor_read_all: rng.random_bool(0.5),
                 closed_at: closed.then(|| t + rng.random_range(0..7_200_000)),
-                tag_ids: if rng.random_bool(0.3) { vec![tag] } else { Vec::new() },
+                tag_ids: {
+                    // Some dialogs carry both tags: a filter on both counts them once.
+                    let mut ids = if rng.random_bool(0.3) { vec![tags[0]] } else { Vec::new() };
+                    if t0 % 4 == 0 {
+                        ids.push(tags[1]);
+                    }
+                    ids
+                },
                 rating: (closed && rng.random_bool(0.5)).then(|| (5, rng.random_range(1..=5), None)),
                 rating_requested: closed,
             }
@@ -121,13 +129,19 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn query(from: NaiveDate, to: NaiveDate, tz: &str, chat: Option<i64>, channel: Option<&str>) -> String {
+fn query(from: NaiveDate, to: NaiveDate, tz: &str, f: &Filters) -> String {
     let mut q = format!("from={from}&to={to}&tz={tz}");
-    if let Some(chat) = chat {
+    if let Some(chat) = f.chat_id {
         q += &format!("&chat_id={chat}");
     }
-    if let Some(channel) = channel {
+    if let Some(channel) = f.channel {
         q += &format!("&channel={channel}");
+    }
+    if let Some(operator) = f.operator_id {
+        q += &format!("&operator_id={operator}");
+    }
+    if !f.tag_ids.is_empty() {
+        q += &format!("&tag_ids={}", f.tag_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     }
     q
 }
@@ -147,9 +161,12 @@ async fn rollups_agree_with_the_dialogs() {
         let chat = if i % 2 == 0 { &chat_a } else { &chat_b };
         visitors.push((app.start_visitor(&chat.public_key).await.id, chat.id));
     }
-    let tag = app.post("/api/v1/tags", &owner.token, json!({"name": "vip"})).await.body["id"].as_i64().unwrap();
+    let mut tags = [0; 2];
+    for (i, name) in ["vip", "refund"].into_iter().enumerate() {
+        tags[i] = app.post("/api/v1/tags", &owner.token, json!({"name": name})).await.body["id"].as_i64().unwrap();
+    }
     let op_ids: Vec<i64> = ops.iter().map(|o| o.operator_id).collect();
-    let dialogs = history(&visitors, &op_ids, tag);
+    let dialogs = history(&visitors, &op_ids, tags);
     let db = Db::connect(&DatabaseUrl::parse(&app.db.url).unwrap(), 1).unwrap();
     let mut conn = db.get_blocking().unwrap();
     insert_dialogs(&mut conn, owner.workspace_id, &dialogs[..80]).unwrap();
@@ -173,27 +190,44 @@ async fn rollups_agree_with_the_dialogs() {
         (day(3, 25), day(6, 1), "Asia/Kolkata"),
         (day(3, 28), today, "America/New_York"),
     ];
-    let filters = [(None, None), (Some(chat_a.id), None), (None, Some("telegram")), (Some(chat_b.id), Some("web"))];
+    let filter = |chat_id, channel, operator_id, tag_ids: &[i64]| Filters {
+        chat_id,
+        operator_id,
+        channel,
+        tag_ids: tag_ids.to_vec(),
+    };
+    let filters = [
+        filter(None, None, None, &[]),
+        filter(Some(chat_a.id), None, None, &[]),
+        filter(None, Some("telegram"), None, &[]),
+        filter(Some(chat_b.id), Some("web"), None, &[]),
+        // Narrowed: an operator (the dialogs they are assigned, the waits they answered), tags.
+        filter(None, None, Some(op_ids[0]), &[]),
+        filter(Some(chat_a.id), Some("email"), Some(op_ids[1]), &[]),
+        filter(None, None, None, &[tags[0]]),
+        filter(None, None, None, &tags),
+        filter(Some(chat_b.id), None, Some(op_ids[2]), &tags),
+    ];
     let ws = owner.workspace_id;
     let mut compared = 0;
     for (from, to, tz) in periods {
         let zone: Tz = tz.parse().unwrap();
         let period = Period::new(from, to, zone).unwrap();
-        for (chat, channel) in filters {
-            let q = query(from, to, tz, chat, channel);
-            let f = Filters { chat_id: chat, operator_id: None, channel, tag_ids: Vec::new() };
+        for f in &filters {
+            let q = query(from, to, tz, f);
+            let (chat, channel) = (f.chat_id, f.channel);
 
             let served = app.get(&format!("/api/v1/stats/dialogs?{q}"), &owner.token).await;
             served.expect(200);
-            let direct = stats::compute_dialog_stats_direct(&mut conn, ws, &period, &f).unwrap();
+            let direct = stats::compute_dialog_stats_direct(&mut conn, ws, &period, f).unwrap();
             assert_same(&served.body, &serde_json::to_value(&direct).unwrap(), &format!("dialogs {q}"));
 
             let served = app.get(&format!("/api/v1/stats/operators?{q}"), &owner.token).await;
             served.expect(200);
-            let direct = stats::compute_operator_stats_direct(&mut conn, ws, &period, &f).unwrap();
+            let direct = stats::compute_operator_stats_direct(&mut conn, ws, &period, f).unwrap();
             assert_same(&served.body, &serde_json::to_value(&direct).unwrap(), &format!("operators {q}"));
 
-            if channel.is_none() {
+            if channel.is_none() && f.operator_id.is_none() && f.tag_ids.is_empty() {
                 let served = app.get(&format!("/api/v1/ratings?{q}"), &owner.token).await;
                 served.expect(200);
                 let (start, end) = period.bounds();
@@ -207,10 +241,23 @@ async fn rollups_agree_with_the_dialogs() {
     assert_eq!(compared, periods.len() * filters.len());
     // The comparison is not vacuous: the long period holds the history.
     let all =
-        app.get(&format!("/api/v1/stats/dialogs?{}", query(day(3, 1), today, "UTC", None, None)), &owner.token).await;
+        app.get(&format!("/api/v1/stats/dialogs?{}", query(day(3, 1), today, "UTC", &filters[0])), &owner.token).await;
     assert!(all.body["started"].as_i64().unwrap() >= 160);
     assert!(all.body["closed"].as_i64().unwrap() > 50);
     assert!(all.body["response"]["count"].as_i64().unwrap() > 50);
+    // The narrowed sets are proper, non-empty subsets; dialogs with both tags count once.
+    let started = |f: &Filters| {
+        let q = query(day(3, 1), today, "UTC", f);
+        let app = &app;
+        let token = owner.token.clone();
+        async move { app.get(&format!("/api/v1/stats/dialogs?{q}"), &token).await.body["started"].as_i64().unwrap() }
+    };
+    let (everyone, one_operator) = (started(&filters[0]).await, started(&filters[4]).await);
+    assert!(one_operator > 10 && one_operator < everyone, "{one_operator} of {everyone}");
+    let (one_tag, both_tags) = (started(&filters[6]).await, started(&filters[7]).await);
+    let with_second_tag = started(&filter(None, None, None, &tags[1..])).await;
+    assert!(one_tag > 10 && with_second_tag > 10, "{one_tag}, {with_second_tag}");
+    assert!(both_tags > one_tag.max(with_second_tag) && both_tags < one_tag + with_second_tag, "{both_tags}");
     // Visitors return: distinct visitors are fewer than dialogs, per day too.
     let visitors_in_all = all.body["started_visitors"].as_i64().unwrap();
     assert!(visitors_in_all > 8 && visitors_in_all < 20, "{visitors_in_all}");
