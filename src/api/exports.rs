@@ -38,7 +38,7 @@ pub struct ExportParams {
     ),
     responses(
         (status = 200, description = "The XLSX file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 403, description = "Not an admin, or `billing` without being a super admin (`forbidden`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, an admin whose export right a super admin switched off, or `billing` without being a super admin (`forbidden`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn download(

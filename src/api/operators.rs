@@ -60,6 +60,8 @@ pub struct UpdateOperatorRequest {
     /// (0: none). Raising it hands queued dialogs to the operator at once.
     #[schema(minimum = 0, maximum = 1000)]
     pub max_active_dialogs: Option<i32>,
+    /// Super admins only; `false` takes away an admin's right to download exports.
+    pub exports_allowed: Option<bool>,
 }
 
 /// A one-time token to send to the operator (shown only once).
@@ -160,7 +162,12 @@ pub async fn update(
     body: web::Json<UpdateOperatorRequest>,
 ) -> ApiResult<web::Json<OperatorView>> {
     let b = body.into_inner();
-    let admin = AdminChanges { role: b.role, active: b.active, max_active_dialogs: b.max_active_dialogs };
+    let admin = AdminChanges {
+        role: b.role,
+        active: b.active,
+        max_active_dialogs: b.max_active_dialogs,
+        exports_allowed: b.exports_allowed,
+    };
     let profile = UpdateProfileRequest {
         email: b.email,
         display_name: b.display_name,

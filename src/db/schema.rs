@@ -28,6 +28,7 @@ diesel::table! {
         deleted_at -> Nullable<BigInt>,
         max_active_dialogs -> Integer,
         last_assigned_at -> Nullable<BigInt>,
+        exports_allowed -> Bool,
     }
 }
 

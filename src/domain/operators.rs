@@ -162,6 +162,8 @@ pub struct AdminChanges {
     pub role: Option<Role>,
     pub active: Option<bool>,
     pub max_active_dialogs: Option<i32>,
+    /// Super admins only.
+    pub exports_allowed: Option<bool>,
 }
 
 pub async fn update(
@@ -185,14 +187,19 @@ pub async fn update(
             let now = now_ms();
             let target = find_target(conn, &actor, id)?;
             let is_self = target.id == actor.operator_id;
-            let touches_admin_fields =
-                admin.role.is_some() || admin.active.is_some() || admin.max_active_dialogs.is_some();
+            let touches_admin_fields = admin.role.is_some()
+                || admin.active.is_some()
+                || admin.max_active_dialogs.is_some()
+                || admin.exports_allowed.is_some();
             if !actor.role.is_admin() && (!is_self || touches_admin_fields) {
                 return Err(ApiError::forbidden("operators can change only their own profile"));
             }
             guard_admin_on_super_admin(&actor, &target)?;
             if admin.role == Some(Role::SuperAdmin) && actor.role < Role::SuperAdmin {
                 return Err(ApiError::forbidden("only a super admin can grant the super admin role"));
+            }
+            if admin.exports_allowed.is_some() && actor.role < Role::SuperAdmin {
+                return Err(ApiError::forbidden("only a super admin can change the right to export"));
             }
             let demoted = admin.role.is_some_and(|r| r != Role::SuperAdmin);
             let deactivated = admin.active == Some(false);
@@ -203,6 +210,7 @@ pub async fn update(
             changes.role = admin.role.map(|r| r.as_str().to_string());
             changes.active = admin.active;
             changes.max_active_dialogs = admin.max_active_dialogs;
+            changes.exports_allowed = admin.exports_allowed;
             changes.updated_at = Some(now);
             let updated = store::operators::update(conn, target.workspace_id, target.id, &changes)?;
             if updated.max_active_dialogs > target.max_active_dialogs {

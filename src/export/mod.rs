@@ -1,6 +1,7 @@
 //! XLSX reports over the dialog list: the reference's report types, each taking the dialog
 //! list's filters. Dialogs are read in keyset pages and written row by row, so a report of any
-//! size uses bounded memory. Admins only; the billing report is for super admins alone.
+//! size uses bounded memory. Admins only (unless a super admin switched off an admin's export
+//! right); the billing report is for super admins alone.
 
 mod reports;
 pub mod workbook;
@@ -9,7 +10,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -116,7 +117,20 @@ pub async fn export(state: &AppState, principal: &Principal, request: ExportRequ
     }
     let ws = principal.workspace_id;
     let config = state.config.clone();
-    state.db.run(move |conn| reports::build(conn, &config, ws, &request)).await
+    let (operator_id, role) = (principal.operator_id, principal.role);
+    state
+        .db
+        .run(move |conn| {
+            // Read with the export, so a right taken away stops the next download.
+            if role < Role::SuperAdmin {
+                let allowed = crate::store::operators::find(conn, ws, operator_id)?.is_some_and(|o| o.exports_allowed);
+                if !allowed {
+                    return Err(ApiError::forbidden("a super admin has switched off this admin's exports"));
+                }
+            }
+            reports::build(conn, &config, ws, &request)
+        })
+        .await
 }
 
 /// The same, on a connection the caller holds (benchmarks, CLI).

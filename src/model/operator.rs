@@ -32,6 +32,9 @@ pub struct OperatorView {
     pub status: OperatorStatus,
     /// Most dialogs the automatic assignment policies give the operator at once.
     pub max_active_dialogs: i32,
+    /// Whether an admin may download exports: a super admin can switch it off. Operators never
+    /// export, super admins always can.
+    pub exports_allowed: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -55,6 +58,7 @@ impl From<OperatorRow> for OperatorView {
             active: r.active,
             status,
             max_active_dialogs: r.max_active_dialogs,
+            exports_allowed: r.exports_allowed,
             created_at: to_datetime(r.created_at),
             updated_at: to_datetime(r.updated_at),
         }

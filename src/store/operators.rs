@@ -24,6 +24,8 @@ pub struct OperatorRow {
     pub max_active_dialogs: i32,
     /// When the automatic policies last gave the operator a dialog (round robin).
     pub last_assigned_at: Option<i64>,
+    /// An admin may download exports (a super admin can switch it off).
+    pub exports_allowed: bool,
 }
 
 impl OperatorRow {
@@ -63,6 +65,7 @@ pub struct OperatorChanges {
     pub updated_at: Option<i64>,
     pub deleted_at: Option<Option<i64>>,
     pub max_active_dialogs: Option<i32>,
+    pub exports_allowed: Option<bool>,
 }
 
 /// Emails compare case-insensitively; this is the form stored for comparison.

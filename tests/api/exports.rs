@@ -136,3 +136,36 @@ async fn every_report_opens_with_the_right_rows() {
     app.get("/api/v1/exports/sessions?tz=Nowhere", &owner.token).await.expect_problem(400, "invalid_query");
     crate::ratings::assert_operator_refused(&app, &bob).await;
 }
+
+#[tokio::test]
+async fn a_super_admin_can_take_away_an_admins_exports() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let admin = app.add_operator(&owner, "ada@acme.test", "admin").await;
+    let other = app.add_operator(&owner, "abe@acme.test", "admin").await;
+    let path = format!("/api/v1/operators/{}", admin.operator_id);
+    assert_eq!(app.get(&path, &owner.token).await.body["exports_allowed"], true);
+    download(&app, &admin.token, "/api/v1/exports/sessions").await;
+
+    // Only a super admin changes the right: not another admin, not the admin themself.
+    let take_away = json!({"exports_allowed": false});
+    app.patch(&path, &other.token, take_away.clone()).await.expect_problem(403, "forbidden");
+    app.patch(&path, &admin.token, take_away.clone()).await.expect_problem(403, "forbidden");
+    download(&app, &admin.token, "/api/v1/exports/sessions").await;
+
+    let changed = app.patch(&path, &owner.token, take_away).await;
+    changed.expect(200);
+    assert_eq!(changed.body["exports_allowed"], false);
+    for report in ["sessions", "operator_metrics", "web_pages"] {
+        let refused = app.get(&format!("/api/v1/exports/{report}"), &admin.token).await;
+        refused.expect_problem(403, "forbidden");
+    }
+    // The others keep theirs; a super admin always exports.
+    download(&app, &other.token, "/api/v1/exports/sessions").await;
+    download(&app, &owner.token, "/api/v1/exports/sessions").await;
+    // Statistics stay open to the admin: only exports were switched off.
+    app.get("/api/v1/stats/dialogs?from=2026-01-01&to=2026-01-31", &admin.token).await.expect(200);
+
+    app.patch(&path, &owner.token, json!({"exports_allowed": true})).await.expect(200);
+    download(&app, &admin.token, "/api/v1/exports/sessions").await;
+}
