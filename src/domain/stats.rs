@@ -180,18 +180,15 @@ fn day_start_buckets(period: &Period) -> Option<BTreeMap<NaiveDate, i64>> {
     Some(out)
 }
 
-/// From the roll-ups, unless an operator or tag filter narrows the dialogs (then from the
-/// selected dialogs alone, see `narrowed`) or the zone's day starts are not on 15-minute marks
-/// (historic offsets: from the period's dialogs).
-pub fn compute_dialog_stats(
+/// From the roll-ups, unless the zone's day starts are not on 15-minute marks (historic
+/// offsets: from the period's dialogs). Operator and tag filters never come here (`narrowed`).
+fn compute_dialog_stats(
     conn: &mut DbConn,
     workspace_id: i64,
     period: &Period,
     filters: &Filters,
 ) -> ApiResult<DialogStats> {
-    if narrowed::applies(filters) {
-        return narrowed::compute_dialog_stats(conn, workspace_id, period, filters);
-    }
+    debug_assert!(!narrowed::applies(filters));
     let (from, to) = period.bounds();
     let Some(day_starts) = day_start_buckets(period) else {
         return compute_dialog_stats_direct(conn, workspace_id, period, filters);
@@ -487,12 +484,13 @@ pub async fn operator_stats(
 ) -> ApiResult<OperatorStatsList> {
     require_admin(principal)?;
     let ws = principal.workspace_id;
-    if !filters.tag_ids.is_empty() {
-        let tagged = narrowed::read_tagged(state, ws, &period, &filters).await?;
-        let source = OperatorSource::Tagged(tagged);
-        return state.db.run(move |conn| operator_stats_from(conn, ws, &period, &filters, source)).await;
-    }
-    state.db.run(move |conn| compute_operator_stats(conn, ws, &period, &filters)).await
+    // Roll-ups know no tags: a tag filter reads the tagged dialogs (see `narrowed`).
+    let source = if filters.tag_ids.is_empty() {
+        OperatorSource::Rollups
+    } else {
+        OperatorSource::Tagged(narrowed::read_tagged(state, ws, &period, &filters).await?)
+    };
+    state.db.run(move |conn| operator_stats_from(conn, ws, &period, &filters, source)).await
 }
 
 #[derive(Default)]
@@ -539,22 +537,6 @@ enum OperatorSource {
     Direct,
     /// The tagged dialogs and their waits, already read.
     Tagged(narrowed::Tagged),
-}
-
-/// From the roll-ups, or from the tagged dialogs when a tag filter narrows them.
-pub fn compute_operator_stats(
-    conn: &mut DbConn,
-    workspace_id: i64,
-    period: &Period,
-    filters: &Filters,
-) -> ApiResult<OperatorStatsList> {
-    let source = if filters.tag_ids.is_empty() {
-        OperatorSource::Rollups
-    } else {
-        let f = filters.for_period(workspace_id, period);
-        OperatorSource::Tagged(narrowed::Tagged::read(conn, &f)?)
-    };
-    operator_stats_from(conn, workspace_id, period, filters, source)
 }
 
 /// Per-operator statistics computed from the dialogs and response rows alone.

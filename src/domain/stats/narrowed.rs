@@ -4,20 +4,19 @@
 //! dialog started or closed in the period (`store::stats::narrowed_dialogs`), never the
 //! period's other dialogs, so the cost follows the size of the selection.
 //!
-//! Over HTTP the selected dialogs and their waits are read at the same time on two pooled
-//! connections: for a tag filter each is a walk over the tagged dialogs.
+//! The selected dialogs and their waits are read at the same time on two pooled connections:
+//! for a tag filter each is a walk over the tagged dialogs.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 
 use super::{DialogAcc, DialogStats, Filters, OperatorAcc, Period, period_waits};
-use crate::db::DbConn;
 use crate::domain::local_time::{self, BUCKET_MS};
 use crate::domain::response_timing::{SlaTable, Waits};
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::store::stats::{self, DialogMoment, NarrowedDialog, ResponseBucket, StatsFilter};
+use crate::store::stats::{self, DialogMoment, NarrowedDialog, ResponseBucket};
 
 /// Whether `filters` select a subset the roll-ups cannot answer.
 pub(super) fn applies(filters: &Filters) -> bool {
@@ -42,19 +41,6 @@ pub(super) async fn dialog_stats(
         }),
     )?;
     Ok(tally(&period, rows).finish_with(&sla, &waits))
-}
-
-/// [`dialog_stats`] on one connection, one read after the other.
-pub(super) fn compute_dialog_stats(
-    conn: &mut DbConn,
-    workspace_id: i64,
-    period: &Period,
-    filters: &Filters,
-) -> ApiResult<DialogStats> {
-    let f = filters.for_period(workspace_id, period);
-    let acc = tally(period, stats::narrowed_dialogs(conn, &f)?);
-    let waits = period_waits(conn, &f)?;
-    acc.finish(conn, &f, &waits)
 }
 
 /// Counts the selected dialogs per 15-minute bucket and their distinct visitors per local day
@@ -103,10 +89,6 @@ pub(super) struct Tagged {
 }
 
 impl Tagged {
-    pub(super) fn read(conn: &mut DbConn, f: &StatsFilter) -> ApiResult<Self> {
-        Ok(Self { dialogs: stats::narrowed_dialogs(conn, f)?, waits: stats::tagged_response_histogram(conn, f, true)? })
-    }
-
     /// Adds each assignee's figures and waits.
     pub(super) fn add_to(self, by_operator: &mut BTreeMap<i64, OperatorAcc>, waits: &mut Waits) {
         for d in self.dialogs {
