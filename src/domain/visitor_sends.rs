@@ -111,13 +111,14 @@ fn plain_sends(conn: &mut DbConn, ws: i64, sends: &[&VisitorSend]) -> ApiResult<
     // Attachments are linked by the per-message code.
     let single = |send: &VisitorSend| per_visitor[&send.who.visitor_id] == 1 && send.input.attachment_ids.is_empty();
     let visitor_ids: Vec<i64> = sends.iter().filter(|s| single(s)).map(|s| s.who.visitor_id).collect();
-    let client_ids: Vec<&str> =
-        sends.iter().filter(|s| single(s)).filter_map(|s| s.input.client_id.as_deref()).collect();
+    let client_ids: Vec<(i64, &str)> = sends
+        .iter()
+        .filter(|s| single(s))
+        .filter_map(|s| Some((s.who.visitor_id, s.input.client_id.as_deref()?)))
+        .collect();
+    let retried = messages::visitors_with_used_client_ids(conn, ws, &client_ids)?;
     let mut contexts: HashMap<i64, dialogs::VisitorBatchContext> =
-        dialogs::visitor_write_contexts(conn, ws, &visitor_ids, &client_ids)?
-            .into_iter()
-            .map(|c| (c.visitor_id, c))
-            .collect();
+        dialogs::visitor_write_contexts(conn, ws, &visitor_ids)?.into_iter().map(|c| (c.visitor_id, c)).collect();
     let mut plain = Vec::new();
     for (index, send) in sends.iter().enumerate() {
         if !single(send) {
@@ -125,7 +126,7 @@ fn plain_sends(conn: &mut DbConn, ws: i64, sends: &[&VisitorSend]) -> ApiResult<
         }
         let Some(context) = contexts.remove(&send.who.visitor_id) else { continue };
         let Some(dialog) = context.latest else { continue };
-        let retry = send.input.client_id.is_some() && context.client_id_used;
+        let retry = send.input.client_id.is_some() && retried.contains(&send.who.visitor_id);
         if context.chat_id != send.who.chat_id || retry || dialog.is_closed() || dialog.contact_request.is_some() {
             continue;
         }

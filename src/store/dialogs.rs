@@ -558,9 +558,6 @@ pub struct VisitorBatchContext {
     pub visitor_id: i64,
     pub chat_id: i64,
     pub visitor_name: Option<String>,
-    /// Whether the visitor sent a message with any of the given client ids (a superset of "with
-    /// their own": a caller treats a hit as "maybe a retry").
-    pub client_id_used: bool,
     pub latest: Option<DialogRow>,
 }
 
@@ -570,9 +567,8 @@ pub fn visitor_write_contexts(
     conn: &mut DbConn,
     workspace_id: i64,
     visitor_ids: &[i64],
-    client_ids: &[&str],
 ) -> QueryResult<Vec<VisitorBatchContext>> {
-    use crate::db::schema::{messages, visitors};
+    use crate::db::schema::visitors;
     if visitor_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -582,27 +578,19 @@ pub fn visitor_write_contexts(
             .filter(newer_dialogs.field(dialogs::chat_id).eq(visitors::chat_id))
             .select(diesel::dsl::max(newer_dialogs.field(dialogs::id)))
             .single_value();
-        let used = messages::table
-            .filter(messages::workspace_id.eq(workspace_id))
-            .filter(messages::author_type.eq("visitor"))
-            .filter(messages::author_id.eq(visitors::id.nullable()))
-            .filter(messages::client_id.eq_any(client_ids.to_vec()))
-            .select(diesel::dsl::max(messages::id))
-            .single_value();
         visitors::table
             .left_join(dialogs::table.on(dialogs::id.nullable().eq(latest_id)))
             .filter(visitors::id.eq_any(visitor_ids))
             .filter(visitors::workspace_id.eq(workspace_id))
-            .select((visitors::id, visitors::chat_id, visitors::name, used, dialogs::all_columns.nullable()))
-            .load::<(i64, i64, Option<String>, Option<i64>, Option<DialogRow>)>(conn)
+            .select((visitors::id, visitors::chat_id, visitors::name, dialogs::all_columns.nullable()))
+            .load::<(i64, i64, Option<String>, Option<DialogRow>)>(conn)
     })?;
     Ok(rows
         .into_iter()
-        .map(|(visitor_id, chat_id, visitor_name, used, latest)| VisitorBatchContext {
+        .map(|(visitor_id, chat_id, visitor_name, latest)| VisitorBatchContext {
             visitor_id,
             chat_id,
             visitor_name,
-            client_id_used: used.is_some(),
             latest,
         })
         .collect())

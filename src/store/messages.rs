@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -134,6 +136,50 @@ pub fn find_by_client_id(
             .first(conn)
             .optional()
     })
+}
+
+/// The visitors among `sends` (visitor id, client id) who already sent a message with that
+/// client id. Each pair is looked up on its own in the client-id index (the LIMIT keeps the
+/// planner from hashing all of the workspace's visitor messages when its statistics are stale).
+pub fn visitors_with_used_client_ids(
+    conn: &mut DbConn,
+    workspace_id: i64,
+    sends: &[(i64, &str)],
+) -> QueryResult<HashSet<i64>> {
+    if sends.is_empty() {
+        return Ok(HashSet::new());
+    }
+    match conn {
+        DbConn::Postgres(conn) => {
+            #[derive(QueryableByName)]
+            struct Author {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                author_id: i64,
+            }
+            let (visitors, client_ids): (Vec<i64>, Vec<&str>) = sends.iter().copied().unzip();
+            let authors: Vec<Author> = diesel::sql_query(
+                "SELECT sent.author_id FROM unnest($1::bigint[], $2::text[]) AS sent(author_id, client_id) \
+                 CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.workspace_id = $3 \
+                 AND m.author_type = 'visitor' AND m.author_id = sent.author_id \
+                 AND m.client_id = sent.client_id LIMIT 1) AS used",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(visitors)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(client_ids)
+            .bind::<diesel::sql_types::BigInt, _>(workspace_id)
+            .load(conn)?;
+            Ok(authors.into_iter().map(|a| a.author_id).collect())
+        }
+        // No round trips on SQLite: one indexed lookup per pair.
+        DbConn::Sqlite(_) => {
+            let mut used = HashSet::new();
+            for &(visitor_id, client_id) in sends {
+                if find_by_client_id(conn, workspace_id, "visitor", visitor_id, client_id)?.is_some() {
+                    used.insert(visitor_id);
+                }
+            }
+            Ok(used)
+        }
+    }
 }
 
 pub fn find(conn: &mut DbConn, workspace_id: i64, dialog_id: i64, id: i64) -> QueryResult<Option<MessageRow>> {
