@@ -57,6 +57,7 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         config: Arc::new(config),
         db,
         jwt,
+        visitor_tokens: Arc::default(),
         writer,
         limiter,
         metrics,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::visitor_tokens::VisitorTokens;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::group_commit::GroupCommit;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub jwt: JwtKeys,
+    /// Visitor tokens checked recently on this node.
+    pub visitor_tokens: Arc<VisitorTokens>,
     /// Group-commit writer for messages.
     pub writer: GroupCommit,
     /// Live delivery to sockets on this node and the others.

@@ -7,6 +7,7 @@ pub mod password;
 pub mod role;
 pub mod secret;
 pub mod visitor;
+pub mod visitor_tokens;
 
 pub use extract::{Auth, Principal};
 pub use role::Role;

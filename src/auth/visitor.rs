@@ -55,20 +55,29 @@ pub async fn authenticate_visitor(state: &AppState, token: &str) -> ApiResult<Vi
         return Err(ApiError::unauthorized("invalid_token", "the visitor token is not valid"));
     }
     let hash = secret::hash(token);
-    state
+    if let Some(principal) = state.visitor_tokens.fresh(&hash, now_ms(), TOUCH_INTERVAL_MS) {
+        return Ok(principal);
+    }
+    let lookup = hash.clone();
+    let (principal, last_seen_at) = state
         .db
         .run(move |conn| {
-            let visitor = visitors::find_by_token_hash(conn, &hash)?
+            let visitor = visitors::find_by_token_hash(conn, &lookup)?
                 .ok_or_else(|| ApiError::unauthorized("invalid_token", "the visitor token is not valid"))?;
             let now = now_ms();
-            if now - visitor.last_seen_at >= TOUCH_INTERVAL_MS {
+            let mut last_seen_at = visitor.last_seen_at;
+            if now - last_seen_at >= TOUCH_INTERVAL_MS {
                 visitors::touch(conn, visitor.id, now)?;
+                last_seen_at = now;
             }
-            Ok(VisitorPrincipal {
+            let principal = VisitorPrincipal {
                 workspace_id: visitor.workspace_id,
                 visitor_id: visitor.id,
                 chat_id: visitor.chat_id,
-            })
+            };
+            Ok((principal, last_seen_at))
         })
-        .await
+        .await?;
+    state.visitor_tokens.remember(hash, principal.clone(), last_seen_at);
+    Ok(principal)
 }
