@@ -1,6 +1,7 @@
 //! The dialog UPDATE every message runs, written as a statement of fixed text so diesel keeps it
 //! prepared: diesel prepares its own UPDATE statements anew on every call. [`SetCountersMany`]
-//! does the same for many dialogs in one statement (`UPDATE ... FROM (VALUES ...)`).
+//! does the same for many dialogs in one statement on SQLite (`UPDATE ... FROM (VALUES ...)`),
+//! [`set_many_pg`] on PostgreSQL.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -9,6 +10,7 @@ use diesel::sql_types::{BigInt, HasSqlType, Integer, Nullable};
 use diesel::{QueryResult, RunQueryDsl};
 
 use super::dialogs::DialogRow;
+use super::pg_arrays::ArraySql;
 
 /// Sets a dialog's counters, message pointers, read markers and activity times from `row`.
 #[derive(Debug, QueryId)]
@@ -178,3 +180,24 @@ where
 }
 
 impl<Conn> RunQueryDsl<Conn> for SetCountersMany {}
+
+/// [`SetCountersMany`] on PostgreSQL: one statement that stays prepared, with the rows as one
+/// array per column (`UPDATE ... FROM unnest(...)`).
+pub fn set_many_pg(conn: &mut diesel::PgConnection, rows: &[DialogRow]) -> QueryResult<usize> {
+    let set: Vec<SetCounters> = rows.iter().map(SetCounters::from_row).collect();
+    let names: Vec<&str> = COUNT_COLUMNS.iter().chain(&OPTIONAL_COLUMNS).chain(&REQUIRED_COLUMNS).copied().collect();
+    let assignments: Vec<String> = names.iter().map(|n| format!("{n} = v.{n}")).collect();
+    let mut statement = ArraySql::default()
+        .sql(format!("UPDATE dialogs SET {} FROM unnest(", assignments.join(", ")))
+        .bigints(set.iter().map(|s| s.id).collect());
+    for i in 0..COUNT_COLUMNS.len() {
+        statement = statement.integers(set.iter().map(|s| s.counts[i]).collect());
+    }
+    for i in 0..OPTIONAL_COLUMNS.len() {
+        statement = statement.optional_bigints(set.iter().map(|s| s.optional[i]).collect());
+    }
+    for i in 0..REQUIRED_COLUMNS.len() {
+        statement = statement.bigints(set.iter().map(|s| s.required[i]).collect());
+    }
+    statement.sql(format!(") AS v(id, {}) WHERE dialogs.id = v.id", names.join(", "))).execute(conn)
+}

@@ -249,9 +249,15 @@ pub fn record_messages(
     now: i64,
 ) -> QueryResult<Vec<DialogRow>> {
     let next: Vec<DialogRow> = messages.iter().map(|(row, id)| with_message(row, *id, counted, now)).collect();
-    for chunk in next.chunks(super::dialog_counters::ROWS_PER_UPDATE) {
-        let update = super::dialog_counters::SetCountersMany::from_rows(chunk);
-        crate::typed!(conn => update.execute(conn))?;
+    match conn {
+        DbConn::Postgres(pg) => {
+            super::dialog_counters::set_many_pg(pg, &next)?;
+        }
+        DbConn::Sqlite(sqlite) => {
+            for chunk in next.chunks(super::dialog_counters::ROWS_PER_UPDATE) {
+                super::dialog_counters::SetCountersMany::from_rows(chunk).execute(sqlite)?;
+            }
+        }
     }
     let mut pending = crate::domain::rollups::Pending::default();
     for ((before, _), after) in messages.iter().zip(&next) {

@@ -60,6 +60,12 @@ pub fn append(conn: &mut DbConn, row: EventRow) -> QueryResult<EventRow> {
 
 /// Writes events with as few statements as the parameter limits allow.
 pub fn insert_many(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if let DbConn::Postgres(pg) = conn {
+        return insert_many_pg(pg, rows);
+    }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values: Vec<_> = chunk
             .iter()
@@ -79,6 +85,26 @@ pub fn insert_many(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
         crate::typed!(conn => { diesel::insert_into(events::table).values(&values).execute(conn) })?;
     }
     Ok(())
+}
+
+/// [`insert_many`] on PostgreSQL, with one statement that stays prepared.
+fn insert_many_pg(conn: &mut diesel::PgConnection, rows: &[EventRow]) -> QueryResult<()> {
+    super::pg_arrays::ArraySql::default()
+        .sql(
+            "INSERT INTO events (workspace_id, position, event_type, dialog_id, visitor_id, audience, payload, \
+             created_at) SELECT * FROM unnest(",
+        )
+        .bigints(rows.iter().map(|e| e.workspace_id).collect())
+        .bigints(rows.iter().map(|e| e.position).collect())
+        .texts(rows.iter().map(|e| e.event_type.as_str()).collect())
+        .optional_bigints(rows.iter().map(|e| e.dialog_id).collect())
+        .optional_bigints(rows.iter().map(|e| e.visitor_id).collect())
+        .texts(rows.iter().map(|e| e.audience.as_str()).collect())
+        .texts(rows.iter().map(|e| e.payload.as_str()).collect())
+        .bigints(rows.iter().map(|e| e.created_at).collect())
+        .sql(")")
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Events of the workspace after `position`, oldest first.

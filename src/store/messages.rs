@@ -4,8 +4,10 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::messages;
+use crate::store::pg_arrays::ArraySql;
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
+#[diesel(table_name = messages)]
 pub struct MessageRow {
     pub id: i64,
     pub workspace_id: i64,
@@ -57,6 +59,9 @@ const ROWS_PER_INSERT: usize = 500;
 /// [`insert`] for several messages with one statement per 500 rows. The rows come back in no
 /// promised order (RETURNING does not promise one).
 pub fn insert_many(conn: &mut DbConn, new: &[NewMessage<'_>]) -> QueryResult<Vec<MessageRow>> {
+    if let DbConn::Postgres(pg) = conn {
+        return insert_many_pg(pg, new);
+    }
     let mut rows = Vec::with_capacity(new.len());
     for chunk in new.chunks(ROWS_PER_INSERT) {
         let values: Vec<_> = chunk
@@ -88,6 +93,26 @@ pub fn insert_many(conn: &mut DbConn, new: &[NewMessage<'_>]) -> QueryResult<Vec
         }
     }
     Ok(rows)
+}
+
+/// [`insert_many`] on PostgreSQL, with one statement that stays prepared.
+fn insert_many_pg(conn: &mut diesel::PgConnection, new: &[NewMessage<'_>]) -> QueryResult<Vec<MessageRow>> {
+    ArraySql::default()
+        .sql(
+            "INSERT INTO messages (workspace_id, dialog_id, kind, author_type, author_id, channel, body, \
+             client_id, created_at) SELECT * FROM unnest(",
+        )
+        .bigints(new.iter().map(|m| m.workspace_id).collect())
+        .bigints(new.iter().map(|m| m.dialog_id).collect())
+        .texts(new.iter().map(|m| m.kind).collect())
+        .texts(new.iter().map(|m| m.author_type).collect())
+        .optional_bigints(new.iter().map(|m| m.author_id).collect())
+        .texts(new.iter().map(|m| m.channel).collect())
+        .texts(new.iter().map(|m| m.body).collect())
+        .optional_texts(new.iter().map(|m| m.client_id).collect())
+        .bigints(new.iter().map(|m| m.created_at).collect())
+        .sql(") RETURNING *")
+        .load(conn)
 }
 
 /// Adds messages `first..=last` to SQLite's search index.
@@ -156,17 +181,20 @@ pub fn visitors_with_used_client_ids(
                 #[diesel(sql_type = diesel::sql_types::BigInt)]
                 author_id: i64,
             }
-            let (visitors, client_ids): (Vec<i64>, Vec<&str>) = sends.iter().copied().unzip();
-            let authors: Vec<Author> = diesel::sql_query(
-                "SELECT sent.author_id FROM unnest($1::bigint[], $2::text[]) AS sent(author_id, client_id) \
-                 CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.workspace_id = $3 \
-                 AND m.author_type = 'visitor' AND m.author_id = sent.author_id \
-                 AND m.client_id = sent.client_id LIMIT 1) AS used",
-            )
-            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(visitors)
-            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(client_ids)
-            .bind::<diesel::sql_types::BigInt, _>(workspace_id)
-            .load(conn)?;
+            let authors: Vec<Author> = ArraySql::default()
+                .sql("SELECT sent.author_id FROM unnest(")
+                .bigints(sends.iter().map(|s| s.0).collect())
+                .texts(sends.iter().map(|s| s.1).collect())
+                .sql(
+                    ") AS sent(author_id, client_id) CROSS JOIN LATERAL (SELECT 1 FROM messages m \
+                     WHERE m.workspace_id = ",
+                )
+                .bigint(workspace_id)
+                .sql(
+                    " AND m.author_type = 'visitor' AND m.author_id = sent.author_id \
+                     AND m.client_id = sent.client_id LIMIT 1) AS used",
+                )
+                .load(conn)?;
             Ok(authors.into_iter().map(|a| a.author_id).collect())
         }
         // No round trips on SQLite: one indexed lookup per pair.

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod notification_prefs;
 pub mod operator_tokens;
 pub mod operators;
+mod pg_arrays;
 pub mod presence;
 pub mod queue;
 pub mod ratings;
