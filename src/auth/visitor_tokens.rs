@@ -38,3 +38,24 @@ impl VisitorTokens {
         self.by_hash.insert(token_hash, Checked { principal, last_seen_at });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(visitor_id: i64) -> VisitorPrincipal {
+        VisitorPrincipal { workspace_id: 1, visitor_id, chat_id: 2 }
+    }
+
+    #[test]
+    fn an_entry_is_fresh_until_the_visit_is_due_to_be_recorded_again() {
+        let tokens = VisitorTokens::default();
+        assert!(tokens.fresh("h1", 1_000, 60_000).is_none());
+        tokens.remember("h1".into(), principal(7), 1_000);
+        assert_eq!(tokens.fresh("h1", 60_999, 60_000).map(|p| p.visitor_id), Some(7));
+        assert!(tokens.fresh("h1", 61_000, 60_000).is_none(), "a minute on, the database is read again");
+        assert!(tokens.fresh("h2", 1_000, 60_000).is_none(), "another token is not known");
+        tokens.remember("h1".into(), principal(7), 61_000);
+        assert!(tokens.fresh("h1", 61_500, 60_000).is_some());
+    }
+}
