@@ -56,8 +56,8 @@ pub fn insert(conn: &mut DbConn, new: &NewMessage<'_>) -> QueryResult<MessageRow
 /// Rows per multi-row insert: 9 bound values each, well below both backends' limits.
 const ROWS_PER_INSERT: usize = 500;
 
-/// [`insert`] for several messages with one statement per 500 rows. The rows come back in no
-/// promised order (RETURNING does not promise one).
+/// [`insert`] for several messages: one statement on PostgreSQL, one per 500 rows on SQLite. The
+/// rows come back in no promised order (RETURNING does not promise one).
 pub fn insert_many(conn: &mut DbConn, new: &[NewMessage<'_>]) -> QueryResult<Vec<MessageRow>> {
     if let DbConn::Postgres(pg) = conn {
         return insert_many_pg(pg, new);
