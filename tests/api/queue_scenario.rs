@@ -62,7 +62,13 @@ async fn three_visitors_two_operators_of_capacity_one_and_a_restart_mid_delivery
     // old node stopped in the middle of a send.
     receiver.wait_until(40, "eight events", |r| r.iter().filter(|x| x.answered == 200).count() >= 8).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let accepted = receiver.accepted();
+    // At least once: a send the old node had in flight when it stopped can be answered after
+    // the receiver recovered, and the new node then sends it again under the same delivery id.
+    // A receiver keeps the first of each id; anything else repeated is a bug.
+    let all = receiver.accepted();
+    assert!(all.len() <= 9, "at most the one send in flight repeats: {}", all.len());
+    let mut ids = HashSet::new();
+    let accepted: Vec<_> = all.into_iter().filter(|r| ids.insert(r.header("livedesk-delivery").to_string())).collect();
     let listed: Vec<String> = accepted
         .iter()
         .map(|r| format!("{} {} {}", r.header("livedesk-delivery"), r.json()["type"], r.json()["data"]["dialog"]["id"]))
