@@ -129,6 +129,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The dialog list order, kept from `dialogs` by triggers (see the migration).
+    dialog_activity (dialog_id) {
+        dialog_id -> BigInt,
+        workspace_id -> BigInt,
+        status -> Text,
+        assignee_id -> Nullable<BigInt>,
+        chat_id -> BigInt,
+        last_activity_at -> BigInt,
+    }
+}
+
+diesel::table! {
     dialogs (id) {
         id -> BigInt,
         workspace_id -> BigInt,
@@ -503,6 +515,7 @@ diesel::joinable!(api_keys -> operators (operator_id));
 diesel::joinable!(dialogs -> chats (chat_id));
 diesel::joinable!(dialogs -> visitors (visitor_id));
 diesel::joinable!(messages -> dialogs (dialog_id));
+diesel::joinable!(dialog_activity -> dialogs (dialog_id));
 diesel::joinable!(dialog_tags -> dialogs (dialog_id));
 diesel::joinable!(dialog_tags -> tags (tag_id));
 diesel::joinable!(visitor_notes -> visitors (visitor_id));
@@ -544,6 +557,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     visitors,
     visitor_notes,
     dialogs,
+    dialog_activity,
     messages,
     tags,
     dialog_tags,

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
-use crate::db::schema::{dialog_tags, dialogs};
+use crate::db::schema::{dialog_activity, dialog_tags, dialogs};
 use crate::db::{DbConn, MultiBackend};
 use crate::domain::dialog_figures;
 
@@ -360,6 +360,16 @@ impl TextQuery {
     }
 }
 
+/// [`filtered`]'s query: dialogs joined to their list order, selecting the dialog's columns.
+type FilteredDialogs<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Select<
+        diesel::dsl::InnerJoin<dialogs::table, dialog_activity::table>,
+        <dialogs::table as diesel::Table>::AllColumns,
+    >,
+    MultiBackend,
+>;
+
 #[derive(Debug, Clone)]
 pub struct DialogFilter {
     pub status: StatusFilter,
@@ -389,10 +399,12 @@ pub fn list(
         Sort::LastActivity => {
             if let Some((at, id)) = after {
                 query = query.filter(
-                    dialogs::last_activity_at.lt(at).or(dialogs::last_activity_at.eq(at).and(dialogs::id.lt(id))),
+                    dialog_activity::last_activity_at
+                        .lt(at)
+                        .or(dialog_activity::last_activity_at.eq(at).and(dialog_activity::dialog_id.lt(id))),
                 );
             }
-            query = query.order((dialogs::last_activity_at.desc(), dialogs::id.desc()));
+            query = query.order((dialog_activity::last_activity_at.desc(), dialog_activity::dialog_id.desc()));
         }
         Sort::Created => {
             if let Some((_, id)) = after {
@@ -405,20 +417,27 @@ pub fn list(
 }
 
 /// The dialogs of a workspace matching `filter` (its conditions only: no order, no cursor).
-fn filtered<'a>(workspace_id: i64, filter: &DialogFilter, sqlite: bool) -> dialogs::BoxedQuery<'a, MultiBackend> {
-    let mut query = dialogs::table.filter(dialogs::workspace_id.eq(workspace_id)).into_boxed();
+/// Workspace, status, assignee and chat are read from `dialog_activity`, whose indexes hold them
+/// in last-activity order; the workspace is also named on `dialogs` for the orders by id.
+fn filtered<'a>(workspace_id: i64, filter: &DialogFilter, sqlite: bool) -> FilteredDialogs<'a> {
+    let mut query = dialogs::table
+        .inner_join(dialog_activity::table)
+        .select(dialogs::all_columns)
+        .filter(dialog_activity::workspace_id.eq(workspace_id))
+        .filter(dialogs::workspace_id.eq(workspace_id))
+        .into_boxed();
     query = match filter.status {
         StatusFilter::All => query,
-        StatusFilter::Active => query.filter(dialogs::status.ne(CLOSED)),
-        StatusFilter::Open => query.filter(dialogs::status.eq(OPEN)),
-        StatusFilter::Assigned => query.filter(dialogs::status.eq(ASSIGNED)),
-        StatusFilter::Closed => query.filter(dialogs::status.eq(CLOSED)),
+        StatusFilter::Active => query.filter(dialog_activity::status.ne(CLOSED)),
+        StatusFilter::Open => query.filter(dialog_activity::status.eq(OPEN)),
+        StatusFilter::Assigned => query.filter(dialog_activity::status.eq(ASSIGNED)),
+        StatusFilter::Closed => query.filter(dialog_activity::status.eq(CLOSED)),
         StatusFilter::NoOperatorResponse => query.filter(dialogs::operator_message_count.eq(0)),
     };
     query = match filter.assignee {
         None => query,
-        Some(AssigneeFilter::Unassigned) => query.filter(dialogs::assignee_id.is_null()),
-        Some(AssigneeFilter::Operator(id)) => query.filter(dialogs::assignee_id.eq(id)),
+        Some(AssigneeFilter::Unassigned) => query.filter(dialog_activity::assignee_id.is_null()),
+        Some(AssigneeFilter::Operator(id)) => query.filter(dialog_activity::assignee_id.eq(id)),
     };
     if !filter.tag_ids.is_empty() {
         let tagged = dialog_tags::table
@@ -431,7 +450,7 @@ fn filtered<'a>(workspace_id: i64, filter: &DialogFilter, sqlite: bool) -> dialo
         query = query.filter(dialogs::channel.eq(channel.clone()));
     }
     if let Some(chat_id) = filter.chat_id {
-        query = query.filter(dialogs::chat_id.eq(chat_id));
+        query = query.filter(dialog_activity::chat_id.eq(chat_id));
     }
     if let Some(visitor_id) = filter.visitor_id {
         query = query.filter(dialogs::visitor_id.eq(visitor_id));

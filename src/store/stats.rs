@@ -1,6 +1,8 @@
 //! Aggregate queries for dialog statistics. They read only the per-dialog figures on `dialogs`
 //! and the `response_times` rows, through the (workspace, time) indexes; never the messages.
 //! Filter values are integers or known channel names, written into the SQL as literals.
+//! A dialog is missed when `unread_by_visitor` is 1: a column the database derives from the
+//! operator and visitor read positions (see the `dialog_activity` migration).
 
 use std::collections::HashMap;
 
@@ -77,8 +79,7 @@ pub fn started_buckets(conn: &mut DbConn, f: &StatsFilter) -> QueryResult<Vec<St
     let sql = format!(
         "SELECT started_at / {BUCKET_MS} AS bucket, COUNT(*) AS started, \
          CAST(SUM(CASE WHEN operator_message_count = 0 THEN 1 ELSE 0 END) AS BIGINT) AS unanswered, \
-         CAST(SUM(CASE WHEN operator_message_count > 0 AND last_operator_message_id > visitor_last_read_id \
-              THEN 1 ELSE 0 END) AS BIGINT) AS missed, \
+         CAST(SUM(unread_by_visitor) AS BIGINT) AS missed, \
          CAST(SUM(operator_message_count) AS BIGINT) AS replies \
          FROM dialogs WHERE {} GROUP BY started_at / {BUCKET_MS}",
         f.conditions("started_at", "assignee_id", "id")
@@ -370,8 +371,7 @@ pub fn narrowed_dialogs(conn: &mut DbConn, f: &StatsFilter) -> QueryResult<Vec<N
             "SELECT {started_at} AS started_at, {closed_at} AS closed_at, visitor_id, assignee_id, \
              CAST(CASE WHEN status <> 'closed' THEN 1 ELSE 0 END AS BIGINT) AS active, \
              CAST(operator_message_count AS BIGINT) AS replies, \
-             CAST(CASE WHEN operator_message_count > 0 AND last_operator_message_id > visitor_last_read_id \
-                  THEN 1 ELSE 0 END AS BIGINT) AS missed"
+             CAST(unread_by_visitor AS BIGINT) AS missed"
         )
     };
     if f.tag_ids.is_empty() {
@@ -422,8 +422,7 @@ pub fn operator_dialogs(conn: &mut DbConn, f: &StatsFilter) -> QueryResult<Vec<O
         "SELECT assignee_id AS operator_id, COUNT(*) AS started, \
          CAST(SUM(CASE WHEN status <> 'closed' THEN 1 ELSE 0 END) AS BIGINT) AS active, \
          CAST(SUM(CASE WHEN operator_message_count = 0 THEN 1 ELSE 0 END) AS BIGINT) AS unanswered, \
-         CAST(SUM(CASE WHEN operator_message_count > 0 AND last_operator_message_id > visitor_last_read_id \
-              THEN 1 ELSE 0 END) AS BIGINT) AS missed, \
+         CAST(SUM(unread_by_visitor) AS BIGINT) AS missed, \
          CAST(SUM(operator_message_count) AS BIGINT) AS replies \
          FROM dialogs WHERE {} GROUP BY assignee_id",
         f.conditions("started_at", "assignee_id", "id")

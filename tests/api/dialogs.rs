@@ -549,6 +549,19 @@ async fn the_dialog_list_filters() {
     assert_eq!(ids(&by_activity.body)[0], d1);
     assert_eq!(ids(&app.get("/api/v1/dialogs", &bob.token).await.body)[0], d1);
     assert_eq!(ids(&app.get("/api/v1/dialogs?sort=created", &bob.token).await.body), vec![d4, d3, d2, d1]);
+
+    // Status and assignee filters follow each change, in last-activity order.
+    assert_eq!(list("status=assigned".into()).await, set(&[d1, d2]));
+    assert_eq!(list("assignee=unassigned".into()).await, set(&[d4]));
+    app.post(&format!("/api/v1/dialogs/{d2}/close"), &bob.token, json!({})).await.expect(200);
+    let closed = app.get("/api/v1/dialogs?status=closed", &bob.token).await;
+    assert_eq!(ids(&closed.body), vec![d2, d3], "closing is activity");
+    let mine = app.get("/api/v1/dialogs?assignee=me&status=active", &bob.token).await;
+    assert_eq!(ids(&mine.body), vec![d1]);
+    app.post(&format!("/api/v1/dialogs/{d1}/assign"), &bob.token, json!({"assignee_id": null})).await.expect(200);
+    assert_eq!(list("assignee=me".into()).await, set(&[d2]));
+    assert_eq!(list("assignee=unassigned".into()).await, set(&[d1, d4]));
+    assert_eq!(list(format!("chat_id={web}&status=active")).await, set(&[d1]));
 }
 
 #[tokio::test]
