@@ -570,9 +570,11 @@ async fn the_dialog_list_pages_with_a_cursor() {
     let owner = app.signup("Acme", "owner@acme.test").await;
     let chat = app.create_chat(&owner, "Main", Value::Null).await;
     let mut created = Vec::new();
+    let mut visitors = Vec::new();
     for i in 0..5 {
         let visitor = app.start_visitor(&chat.public_key).await;
         created.push(app.visitor_writes_dialog(&visitor, &format!("Question {i}")).await);
+        visitors.push(visitor);
     }
     let newest_first: Vec<i64> = created.iter().rev().copied().collect();
 
@@ -599,6 +601,23 @@ async fn the_dialog_list_pages_with_a_cursor() {
         assert_eq!(pages, 3, "{sort}");
         assert_eq!(seen, newest_first, "{sort}");
     }
+
+    // Visitors writing again move their dialogs up, whether their messages were written one by
+    // one or together in one group commit.
+    app.visitor_writes(&visitors[2], "Still there?").await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    app.visitor_writes(&visitors[0], "Hello again").await;
+    let by_activity = app.all_ids("/api/v1/dialogs?sort=last_activity&limit=2", &owner.token).await;
+    assert_eq!(by_activity[..2], [created[0], created[2]]);
+    futures_util::future::join_all(visitors.iter().map(|v| app.visitor_writes(v, "Anyone?"))).await;
+    let items = app.all_items("/api/v1/dialogs?sort=last_activity&limit=2", &owner.token).await;
+    let activity = |d: &Value| chrono::DateTime::parse_from_rfc3339(d["last_activity_at"].as_str().unwrap()).unwrap();
+    let keys: Vec<(i64, i64)> =
+        items.iter().map(|d| (activity(d).timestamp_millis(), d["id"].as_i64().unwrap())).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(keys, sorted, "the list follows each dialog's own last activity");
+    assert_eq!(keys.len(), 5);
 
     // Filters apply on every page.
     let unassigned = app.all_ids("/api/v1/dialogs?assignee=unassigned&limit=2", &owner.token).await;
