@@ -5,7 +5,8 @@
 //!   cargo bench --bench loadgen -- --database-url postgres://postgres@127.0.0.1:5432/bench
 //!   cargo bench --bench loadgen -- --spawn-server --senders 50 --duration 10m --warmup 120   # soak
 //!
-//! Without `--url` it starts livedesk on a fresh database (a temporary SQLite file unless
+//! Each sender keeps an HTTP/1.1 connection of its own (`--url` must be `http://`). Without
+//! `--url` it starts livedesk on a fresh database (a temporary SQLite file unless
 //! `--database-url` is given, rate limits off), in this process or, with `--spawn-server`, in a
 //! child process running this program with `--serve`, and reports the writer's batch sizes too.
 //! Every `--sample-every` seconds it prints the acknowledged rate and the server's resident
@@ -27,8 +28,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use clap::Parser;
 use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
 use memory::Sample;
@@ -106,7 +113,7 @@ async fn main() {
     if args.serve.is_some() {
         server.serve_forever();
     }
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.senders).build().unwrap();
+    let client = reqwest::Client::new();
     let base = server.base.clone();
 
     let email = format!("bench-{}@example.test", uuid::Uuid::new_v4().simple());
@@ -131,7 +138,7 @@ async fn main() {
     let tasks: Vec<_> = visitors
         .into_iter()
         .enumerate()
-        .map(|(i, visitor)| tokio::spawn(send_until_stopped(client.clone(), base.clone(), i, visitor, tally.clone())))
+        .map(|(i, visitor)| tokio::spawn(send_until_stopped(base.clone(), i, visitor, tally.clone())))
         .collect();
 
     let measure_for = args.duration.unwrap_or(Duration::from_secs(args.seconds));
@@ -181,24 +188,50 @@ async fn main() {
     assert_eq!(stored, acked, "acknowledged messages must all be stored, once");
 }
 
-/// One visitor posting messages, each as soon as the previous one is answered.
-async fn send_until_stopped(client: reqwest::Client, base: String, i: usize, visitor: String, tally: Arc<Tally>) {
-    let url = format!("{base}/api/v1/widget/messages");
+/// One visitor posting messages, each as soon as the previous one is answered, over a
+/// keep-alive connection of its own (reconnecting when it drops). The request is built from
+/// parts made once, so the generator spends little CPU next to the server it measures.
+async fn send_until_stopped(base: String, i: usize, visitor: String, tally: Arc<Tally>) {
+    let authority = base.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let authorization = HeaderValue::from_str(&format!("Bearer {visitor}")).expect("token header");
+    let host = HeaderValue::from_str(&authority).expect("host header");
+    let mut connection: Option<SendRequest<Full<Bytes>>> = None;
     let mut n = 0u64;
     while !tally.stop.load(Ordering::Relaxed) {
+        let sender = match connection.as_mut() {
+            Some(sender) => sender,
+            None => match connect(&authority).await {
+                Ok(sender) => connection.insert(sender),
+                Err(_) => {
+                    tally.refused.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
         n += 1;
+        let body = format!(r#"{{"body":"message {n} from visitor {i}","client_id":"s{i}-m{n}"}}"#);
+        let request = Request::post("/api/v1/widget/messages")
+            .header(HOST, host.clone())
+            .header(AUTHORIZATION, authorization.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .expect("request");
         let started = Instant::now();
-        let res = client
-            .post(&url)
-            .bearer_auth(&visitor)
-            .json(&json!({"body": format!("message {n} from visitor {i}"), "client_id": format!("s{i}-m{n}")}))
-            .send()
-            .await;
-        let ok = matches!(&res, Ok(r) if r.status().as_u16() == 201);
-        if let Ok(r) = res {
-            let _ = r.bytes().await;
+        let status = match sender.ready().await {
+            Ok(()) => match sender.send_request(request).await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    response.into_body().collect().await.map(|_| status).ok()
+                }
+                Err(_) => None,
+            },
+            Err(_) => None,
+        };
+        if status.is_none() {
+            connection = None;
         }
-        if !ok {
+        if status != Some(201) {
             tally.refused.fetch_add(1, Ordering::Relaxed);
             continue;
         }
@@ -207,6 +240,15 @@ async fn send_until_stopped(client: reqwest::Client, base: String, i: usize, vis
             tally.record(started.elapsed());
         }
     }
+}
+
+/// An HTTP/1.1 keep-alive connection to `authority` (`host:port`).
+async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>, Box<dyn std::error::Error + Send + Sync>> {
+    let stream = tokio::net::TcpStream::connect(authority).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
 /// The measured part of the run.
