@@ -71,6 +71,7 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     tokio::spawn(jobs::webhooks::run(state.clone()));
     tokio::spawn(jobs::timers::run(state.clone()));
     tokio::spawn(jobs::assignment_offers::run(state.clone()));
+    tokio::spawn(jobs::search_index::run(state.clone()));
     Ok(state)
 }
 

@@ -1,6 +1,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
+use super::message_search;
 use crate::db::schema::{dialog_activity, dialog_tags, dialogs};
 use crate::db::{DbConn, MultiBackend};
 use crate::domain::dialog_figures;
@@ -474,15 +475,24 @@ fn filtered<'a>(workspace_id: i64, filter: &DialogFilter, sqlite: bool) -> Filte
                 .sql(" AND m.deleted_at IS NULL)"),
             )
         } else {
+            // Indexed messages, then those the indexer has not reached yet.
+            let tsquery = text.tsquery();
             query.filter(
-                diesel::dsl::sql::<Bool>("dialogs.id IN (SELECT m.dialog_id FROM messages m WHERE m.workspace_id = ")
-                    .bind::<BigInt, _>(workspace_id)
-                    .sql(
-                    " AND m.deleted_at IS NULL AND to_tsvector('simple', regexp_replace(m.body, '[^[:alnum:]]+', ' ', 'g')) \
-                     @@ to_tsquery('simple', ",
+                diesel::dsl::sql::<Bool>(
+                    "dialogs.id IN (SELECT s.dialog_id FROM message_search s JOIN messages m ON m.id = s.message_id \
+                     WHERE s.workspace_id = ",
                 )
-                    .bind::<Text, _>(text.tsquery())
-                    .sql("))"),
+                .bind::<BigInt, _>(workspace_id)
+                .sql(" AND m.deleted_at IS NULL AND s.terms @@ to_tsquery('simple', ")
+                .bind::<Text, _>(tsquery.clone())
+                .sql(
+                    ") UNION ALL SELECT m.dialog_id FROM message_search_pending p JOIN messages m \
+                     ON m.id = p.message_id WHERE m.workspace_id = ",
+                )
+                .bind::<BigInt, _>(workspace_id)
+                .sql(&format!(" AND m.deleted_at IS NULL AND {} @@ to_tsquery('simple', ", message_search::TERMS_OF_M))
+                .bind::<Text, _>(tsquery)
+                .sql("))"),
             )
         };
     }

@@ -10,6 +10,7 @@ mod dialog_counters;
 pub mod dialogs;
 pub mod events;
 pub mod files;
+pub mod message_search;
 pub mod messages;
 pub mod notification_prefs;
 pub mod operator_tokens;

@@ -745,3 +745,81 @@ async fn search_finds_words_inside_email_addresses_and_links() {
     assert_eq!(search("damaged order").await, set(&[plain]));
     assert_eq!(search("42").await, set(&[plain]));
 }
+
+#[tokio::test]
+async fn search_finds_messages_queued_for_the_index_and_indexed() {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+    use livedesk::db::{DatabaseUrl, Db};
+    use livedesk::store::message_search;
+
+    let app = TestApp::spawn().await;
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let chat = app.create_chat(&owner, "Main", Value::Null).await;
+    let v1 = app.start_visitor(&chat.public_key).await;
+    let invoice = app.visitor_writes_dialog(&v1, "Where is invoice 7781?").await;
+    let v2 = app.start_visitor(&chat.public_key).await;
+    app.visitor_writes_dialog(&v2, "Nothing to see here").await;
+    let search = |q: &'static str| {
+        let app = &app;
+        let token = owner.token.clone();
+        async move {
+            let res = app.get(&format!("/api/v1/dialogs?q={}", query_escape(q)), &token).await;
+            res.expect(200);
+            id_set(&res.body)
+        }
+    };
+    assert_eq!(search("invoice").await, set(&[invoice]));
+    if !app.db.is_postgres() {
+        return;
+    }
+
+    // PostgreSQL indexes behind the writer; once the queue is empty, the index answers.
+    let db = Db::connect(&DatabaseUrl::parse(&app.db.url).unwrap(), 2).unwrap();
+    let mut conn = db.get_blocking().unwrap();
+    let count = |conn: &mut livedesk::db::DbConn, sql: String| {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+    };
+    for _ in 0..200 {
+        message_search::index_pending(&mut conn, 1000).unwrap();
+        if count(&mut conn, "SELECT count(*) AS n FROM message_search_pending".into()) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let in_index = format!("SELECT count(*) AS n FROM message_search WHERE dialog_id = {invoice}");
+    assert!(count(&mut conn, in_index.clone()) > 0);
+    assert_eq!(search("invoice").await, set(&[invoice]));
+    assert_eq!(search("778").await, set(&[invoice]));
+
+    // Queued again and held by another transaction, so the indexer skips it: the queue answers.
+    let mut holder = db.get_blocking().unwrap();
+    loop {
+        conn.batch_execute(&format!(
+            "DELETE FROM message_search WHERE dialog_id = {invoice}; \
+             INSERT INTO message_search_pending (message_id) SELECT id FROM messages WHERE dialog_id = {invoice} \
+             ON CONFLICT DO NOTHING"
+        ))
+        .unwrap();
+        holder.batch_execute("BEGIN").unwrap();
+        let held = diesel::sql_query(format!(
+            "SELECT message_id FROM message_search_pending \
+             WHERE message_id IN (SELECT id FROM messages WHERE dialog_id = {invoice}) FOR UPDATE"
+        ))
+        .execute(&mut *holder)
+        .unwrap();
+        if held > 0 && count(&mut conn, in_index.clone()) == 0 {
+            break;
+        }
+        holder.batch_execute("ROLLBACK").unwrap();
+    }
+    assert_eq!(search("invoice").await, set(&[invoice]));
+    assert_eq!(search("778").await, set(&[invoice]));
+    assert!(search("nothing").await.len() == 1);
+    holder.batch_execute("ROLLBACK").unwrap();
+}
