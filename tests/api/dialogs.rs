@@ -16,6 +16,13 @@ fn set(items: &[i64]) -> BTreeSet<i64> {
     items.iter().copied().collect()
 }
 
+/// The dialogs a text search (`q`) finds.
+async fn search_dialogs(app: &TestApp, token: &str, q: &str) -> BTreeSet<i64> {
+    let res = app.get(&format!("/api/v1/dialogs?q={}", query_escape(q)), token).await;
+    res.expect(200);
+    id_set(&res.body)
+}
+
 #[tokio::test]
 async fn a_conversation_from_first_message_to_a_new_dialog() {
     let app = TestApp::spawn().await;
@@ -727,15 +734,7 @@ async fn search_finds_words_inside_email_addresses_and_links() {
     let v3 = app.start_visitor(&chat.public_key).await;
     let plain = app.visitor_writes_dialog(&v3, "Order 42-A arrived damaged").await;
 
-    let search = |q: &'static str| {
-        let app = &app;
-        let token = owner.token.clone();
-        async move {
-            let res = app.get(&format!("/api/v1/dialogs?q={}", query_escape(q)), &token).await;
-            res.expect(200);
-            id_set(&res.body)
-        }
-    };
+    let search = |q: &'static str| search_dialogs(&app, &owner.token, q);
     // Words are words wherever they stand.
     assert_eq!(search("ann.lee@example.com").await, set(&[email]));
     assert_eq!(search("example").await, set(&[email]));
@@ -760,15 +759,7 @@ async fn search_finds_messages_queued_for_the_index_and_indexed() {
     let invoice = app.visitor_writes_dialog(&v1, "Where is invoice 7781?").await;
     let v2 = app.start_visitor(&chat.public_key).await;
     app.visitor_writes_dialog(&v2, "Nothing to see here").await;
-    let search = |q: &'static str| {
-        let app = &app;
-        let token = owner.token.clone();
-        async move {
-            let res = app.get(&format!("/api/v1/dialogs?q={}", query_escape(q)), &token).await;
-            res.expect(200);
-            id_set(&res.body)
-        }
-    };
+    let search = |q: &'static str| search_dialogs(&app, &owner.token, q);
     assert_eq!(search("invoice").await, set(&[invoice]));
     if !app.db.is_postgres() {
         return;
