@@ -145,6 +145,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
     pub event_retention_days: u32,
 
+    /// Positions of a workspace's event log a visitor's catch-up may span. A visitor resuming
+    /// from further back gets `resync_required` and reloads its dialogs through REST: the
+    /// catch-up reads the workspace's log in position order, so this bounds what it reads.
+    #[arg(long = "visitor-replay-window", env = "LIVEDESK_VISITOR_REPLAY_WINDOW", default_value_t = 10_000,
+          value_parser = clap::value_parser!(i64).range(1..=1_000_000), global = true)]
+    pub visitor_replay_window: i64,
+
     /// Milliseconds between runs of the dialog timer job (assignment of new dialogs, queue
     /// reminders and longest wait, idle hand-back, auto-close) and of the assignment offer job.
     #[arg(long = "timer-tick-ms", env = "LIVEDESK_TIMER_TICK_MS", default_value_t = 1000,

@@ -20,6 +20,7 @@
 //!   cargo bench --bench loadgen -- --serve 127.0.0.1:8099            # server; prints writer stats
 //!   cargo bench --bench loadgen -- --url http://127.0.0.1:8099       # load
 
+mod cpu;
 mod memory;
 mod server;
 
@@ -176,6 +177,9 @@ async fn main() {
             batches as f64 / measured.elapsed.as_secs_f64()
         );
     }
+    if let Some((start, end)) = measured.cpu {
+        cpu::print_use(start, end, measured.acked);
+    }
     if !server.is_separate() {
         println!("  (memory is this whole process: server and load generator together)");
     }
@@ -257,6 +261,8 @@ struct Measured {
     acked: u64,
     /// Writer transactions and writes while measuring.
     writer: Option<(u64, u64)>,
+    /// The machine's CPU times when measuring started and ended.
+    cpu: Option<(cpu::CpuTimes, cpu::CpuTimes)>,
 }
 
 /// Where measuring started: the time, the acknowledged count and the writer's totals then.
@@ -264,6 +270,7 @@ struct WarmupEnd {
     at: Instant,
     acked: u64,
     writer: Option<(u64, u64)>,
+    cpu: Option<cpu::CpuTimes>,
 }
 
 /// Prints a row every `--sample-every` seconds and at the end of the warm-up, switches to
@@ -291,7 +298,12 @@ async fn sample_until_done(
         let mut note = "";
         if at_warmup.is_none() && now >= warmup {
             tally.measuring.store(true, Ordering::Relaxed);
-            at_warmup = Some(WarmupEnd { at: Instant::now(), acked, writer: server.writer_totals() });
+            at_warmup = Some(WarmupEnd {
+                at: Instant::now(),
+                acked,
+                writer: server.writer_totals(),
+                cpu: cpu::CpuTimes::now(),
+            });
             note = "end of warm-up";
         }
         let sample = Sample {
@@ -318,8 +330,12 @@ async fn sample_until_done(
         (Some((b0, j0)), Some((b1, j1))) => Some((b1 - b0, j1 - j0)),
         _ => None,
     };
-    let measured =
-        Measured { elapsed: warm.at.elapsed(), acked: tally.acked.load(Ordering::Relaxed) - warm.acked, writer };
+    let measured = Measured {
+        elapsed: warm.at.elapsed(),
+        acked: tally.acked.load(Ordering::Relaxed) - warm.acked,
+        writer,
+        cpu: warm.cpu.zip(cpu::CpuTimes::now()),
+    };
     (samples, measured)
 }
 

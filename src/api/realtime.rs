@@ -107,8 +107,9 @@ pub struct EventsPage {
     pub head: i64,
     /// More events follow `position`.
     pub has_more: bool,
-    /// `since` is older than the oldest kept event (or newer than the head): reload state
-    /// through REST and continue from `position`.
+    /// `since` is older than the oldest kept event (or newer than the head), or, for a visitor,
+    /// more than the replay window (`LIVEDESK_VISITOR_REPLAY_WINDOW`) behind the head: reload
+    /// state through REST and continue from `position`.
     pub resync_required: bool,
 }
 
@@ -121,12 +122,13 @@ async fn events_page(state: &AppState, ws: i64, viewer: Viewer, params: &EventsP
         return Err(ApiError::bad_request("invalid_query", "since must not be negative"));
     }
     let since = params.since;
+    let visitor_window = state.config.visitor_replay_window;
     state
         .db
         .run(move |conn| {
             let head = events::head(conn, ws)?;
             let oldest = events::oldest(conn, ws)?;
-            if since > head || (oldest > 0 && since < oldest - 1) {
+            if viewer.must_resync(since, head, oldest, visitor_window) {
                 return Ok(EventsPage {
                     events: Vec::new(),
                     position: head,

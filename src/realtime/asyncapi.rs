@@ -79,7 +79,11 @@ pub fn document() -> Value {
     let mut messages = Map::new();
     let server_frames: &[(&str, &str, &str)] = &[
         ("welcome", "Welcome", "First frame: the log's newest position and the heartbeat interval."),
-        ("resync_required", "ResyncRequired", "The requested position is not in the log; reload through REST."),
+        (
+            "resync_required",
+            "ResyncRequired",
+            "The requested position is not in the log (or, for a visitor, beyond its replay window); reload through REST.",
+        ),
         ("notification", "Notification", "An in-app notification by the operator's settings (operators only)."),
         ("typing", "Typing", "Someone is typing; not logged, at most every 2 s per sender and dialog."),
         ("ack", "Ack", "Answer to message.send, read and presence.set, with the client's `ref`."),

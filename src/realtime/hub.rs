@@ -42,6 +42,16 @@ impl Viewer {
             Viewer::Visitor { visitor_id } => event.audience == "visitor" && event.visitor_id == Some(*visitor_id),
         }
     }
+
+    /// Whether a catch-up from `since` cannot be served and the client must reload through REST:
+    /// `since` is past the head (it is from elsewhere), before the oldest kept event (pruned),
+    /// or, for a visitor, more than `visitor_window` positions back. A visitor's catch-up reads
+    /// the workspace's log in position order, so the window bounds what one reconnect reads.
+    pub fn must_resync(&self, since: i64, head: i64, oldest: i64, visitor_window: i64) -> bool {
+        let pruned = oldest > 0 && since < oldest - 1;
+        let out_of_window = matches!(self, Viewer::Visitor { .. }) && head - since > visitor_window;
+        since > head || pruned || out_of_window
+    }
 }
 
 /// What a feed hands to a socket.

@@ -70,8 +70,9 @@ pub struct EventFrame {
     pub data: Value,
 }
 
-/// The requested position is no longer (or not yet) in the log: reload state through REST,
-/// then continue from `position`.
+/// The requested position is no longer (or not yet) in the log, or, for a visitor, further back
+/// than its replay window (`LIVEDESK_VISITOR_REPLAY_WINDOW`): reload state through REST, then
+/// continue from `position`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ResyncRequired {
     /// The newest position; live events continue after it.

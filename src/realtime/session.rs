@@ -242,8 +242,7 @@ impl Socket {
         self.send(&ServerFrame::Welcome(Welcome { position: head, heartbeat_secs })).await?;
         self.last = head.max(sub.live_from);
         let Some(since) = since else { return Ok(()) };
-        // Positions before `oldest` were pruned; a position past the head is from elsewhere.
-        if since > head || (oldest > 0 && since < oldest - 1) {
+        if self.peer.viewer().must_resync(since, head, oldest, self.state.config.visitor_replay_window) {
             return self
                 .send(&ServerFrame::ResyncRequired(ResyncRequired { position: self.last, oldest_position: oldest }))
                 .await;

@@ -118,7 +118,9 @@ pub fn since(conn: &mut DbConn, workspace_id: i64, position: i64, limit: i64) ->
         .load(conn)
 }
 
-/// Events a visitor may see after `position`, oldest first.
+/// Events a visitor may see after `position`, oldest first. This reads the workspace's log in
+/// position order (there is no per-visitor index: it would cost every event an entry on a page
+/// of its own), so callers keep `position` within a window of the head.
 pub fn since_for_visitor(
     conn: &mut DbConn,
     workspace_id: i64,

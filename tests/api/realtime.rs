@@ -223,6 +223,54 @@ async fn a_position_the_log_does_not_hold_asks_for_a_resync() {
 }
 
 #[tokio::test]
+async fn a_visitor_resuming_beyond_the_replay_window_asks_for_a_resync() {
+    let app = TestApp::spawn_with(|c| c.visitor_replay_window = 50).await;
+    let (owner, alice) = workspace(&app).await;
+    let chat = app.create_chat(&owner, "Other", Value::Null).await;
+    let bob = app.start_visitor(&chat.public_key).await;
+    app.visitor_writes(&alice, "first").await;
+    let mut vis = app.ws("/api/v1/widget/ws", &alice.token).await;
+    let seen = vis.frame().await["position"].as_i64().unwrap();
+    drop(vis);
+
+    // Within the window the catch-up holds Alice's events and none of Bob's.
+    app.visitor_writes(&alice, "second").await;
+    app.visitor_writes(&bob, "bob's").await;
+    let mut vis = app.ws(&format!("/api/v1/widget/ws?since={seen}"), &alice.token).await;
+    vis.frame().await;
+    let caught_up = vis.drain(Duration::from_millis(500)).await;
+    let bodies: Vec<&str> = caught_up
+        .iter()
+        .filter(|f| is_event(f, "message.created"))
+        .filter_map(|f| f["data"]["message"]["body"].as_str())
+        .collect();
+    assert_eq!(bodies, ["second"]);
+    assert!(caught_up.iter().all(|f| f["type"] != "resync_required"));
+    drop(vis);
+
+    // Once the workspace's log has moved more than the window past `seen`, Alice reloads.
+    for i in 0..50 {
+        app.visitor_writes(&bob, &format!("bob {i}")).await;
+    }
+    let mut vis = app.ws(&format!("/api/v1/widget/ws?since={seen}"), &alice.token).await;
+    let welcome = vis.frame().await;
+    let resync = vis.frame().await;
+    assert_eq!(resync["type"], "resync_required");
+    assert_eq!(resync["position"], welcome["position"]);
+    let page = app.visitor_get(&alice, &format!("/api/v1/widget/events?since={seen}")).await;
+    page.expect(200);
+    assert_eq!(page.body["resync_required"], true);
+    // From the position it was given, the catch-up works again; operators have no window.
+    let head = page.body["position"].as_i64().unwrap();
+    app.visitor_writes(&alice, "third").await;
+    let page = app.visitor_get(&alice, &format!("/api/v1/widget/events?since={head}")).await;
+    assert_eq!(page.body["resync_required"], false);
+    assert!(page.body["events"].to_string().contains("third"));
+    let page = app.get(&format!("/api/v1/events?since={seen}"), &owner.token).await;
+    assert_eq!(page.body["resync_required"], false);
+}
+
+#[tokio::test]
 async fn bad_frames_get_error_frames_and_the_socket_stays_open() {
     let app = TestApp::spawn().await;
     let (owner, visitor) = workspace(&app).await;

@@ -1,0 +1,1 @@
+CREATE INDEX events_visitor ON events (visitor_id, position) WHERE visitor_id IS NOT NULL;
