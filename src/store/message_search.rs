@@ -10,8 +10,13 @@ use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 use crate::db::DbConn;
 
 /// A message's search terms, for SQL in which `messages` is aliased `m`: every run of
-/// characters other than letters and digits separates words. The migration uses the same.
-pub const TERMS_OF_M: &str = "to_tsvector('simple', regexp_replace(m.body, '[^[:alnum:]]+', ' ', 'g'))";
+/// characters other than letters and digits separates words, and words are lower-cased. Both
+/// steps use ICU's Unicode rules rather than the database's locale: under a `C` locale
+/// `[:alnum:]` and `lower` know only ASCII, and Cyrillic or accented words would be dropped.
+/// Queries are lower-cased in Rust (`TextQuery`), which follows the same Unicode rules. The
+/// migration `2026-12-07-000003_search_terms_any_locale` uses the same expression.
+pub const TERMS_OF_M: &str =
+    "to_tsvector('simple', lower(regexp_replace(m.body COLLATE \"und-x-icu\", '[^[:alnum:]]+', ' ', 'g')))";
 
 #[derive(QueryableByName)]
 struct Taken {

@@ -746,6 +746,41 @@ async fn search_finds_words_inside_email_addresses_and_links() {
 }
 
 #[tokio::test]
+async fn search_finds_non_ascii_words_whatever_the_database_locale() {
+    use diesel::connection::SimpleConnection;
+    use livedesk::db::{DatabaseUrl, Db};
+    use livedesk::store::message_search;
+
+    let app = TestApp::spawn().await;
+    let pg = app.db.is_postgres().then(|| Db::connect(&DatabaseUrl::parse(&app.db.url).unwrap(), 1).unwrap());
+    if let Some(db) = &pg {
+        // What a database created with the `C` locale gives the message text.
+        db.get_blocking()
+            .unwrap()
+            .batch_execute(r#"ALTER TABLE messages ALTER COLUMN body TYPE text COLLATE "C""#)
+            .unwrap();
+    }
+    let owner = app.signup("Acme", "owner@acme.test").await;
+    let chat = app.create_chat(&owner, "Main", Value::Null).await;
+    let visitor = app.start_visitor(&chat.public_key).await;
+    let dialog = app.visitor_writes_dialog(&visitor, "ПРИВЕТ! Нужен счёт для Café Łódź").await;
+    let other = app.start_visitor(&chat.public_key).await;
+    app.visitor_writes_dialog(&other, "hello").await;
+    let expect_found = || async {
+        for q in ["привет", "СЧЁТ", "café", "łód", "нуж"] {
+            assert_eq!(search_dialogs(&app, &owner.token, q).await, set(&[dialog]), "query {q}");
+        }
+    };
+    expect_found().await;
+    if let Some(db) = &pg {
+        // Indexed, the same words are found.
+        let mut conn = db.get_blocking().unwrap();
+        while message_search::index_pending(&mut conn, 1000).unwrap() > 0 {}
+        expect_found().await;
+    }
+}
+
+#[tokio::test]
 async fn search_finds_messages_queued_for_the_index_and_indexed() {
     use diesel::RunQueryDsl;
     use diesel::connection::SimpleConnection;
