@@ -19,12 +19,12 @@ impl Validator {
         self.errors.push(FieldError::new(field, code, message));
     }
 
-    /// Text that must have 1..=max characters after trimming.
+    /// Text that must not be blank, and at most `max` characters as sent (surrounding white space
+    /// included, as the schemas' `maxLength` says), although it is stored trimmed.
     pub fn text(&mut self, field: &str, value: &str, max: usize) {
-        let trimmed = value.trim();
-        if trimmed.is_empty() {
+        if value.trim().is_empty() {
             self.add(field, "required", "must not be empty");
-        } else if trimmed.chars().count() > max {
+        } else if value.chars().count() > max {
             self.add(field, "too_long", format!("must be at most {max} characters"));
         }
     }
@@ -134,6 +134,19 @@ mod tests {
         for bad in ["", "a", "a@b", "@b.co", "a@.co", "a b@c.de", "a@b..c"] {
             assert!(!is_email(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn text_length_counts_what_was_sent() {
+        let errors = |value: &str| {
+            let mut v = Validator::new();
+            v.text("body", value, 3);
+            v.errors.iter().map(|e| e.code.clone()).collect::<Vec<_>>()
+        };
+        assert!(errors("abc").is_empty());
+        assert_eq!(errors(" \t "), ["required"]);
+        // Four characters as sent, three once trimmed: longer than the schema's maxLength.
+        assert_eq!(errors("\u{b}abc"), ["too_long"]);
     }
 
     #[test]
