@@ -39,7 +39,7 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     .map_err(|e| e.to_string())??;
     let secret = jwt::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
     let jwt = JwtKeys::new(&secret, config.access_token_ttl_secs);
-    let writer = GroupCommit::start(db.clone(), config.sqlite_checkpoints);
+    let writer = GroupCommit::start(db.clone(), config.sqlite_checkpoints, config.sqlite_wal_sync);
     let limiter = match &config.redis_url {
         Some(url) => RateLimiter::with_redis(RedisCounter::new(url)?),
         None => RateLimiter::in_memory(),

@@ -45,6 +45,13 @@ pub struct Config {
           default_value_t = SqliteCheckpoints::Commit, global = true)]
     pub sqlite_checkpoints: SqliteCheckpoints,
 
+    /// Where SQLite's WAL is synced: `overlapped`, by a thread of its own after the commit while
+    /// the writer runs the next batch (answers still wait for the sync); or `commit`, inside each
+    /// commit (`synchronous = FULL`), so other connections never read a batch before it is durable.
+    #[arg(long = "sqlite-wal-sync", env = "LIVEDESK_SQLITE_WAL_SYNC", value_enum,
+          default_value_t = SqliteWalSync::Overlapped, global = true)]
+    pub sqlite_wal_sync: SqliteWalSync,
+
     /// Secret that signs access tokens (at least 32 characters). If unset, one is generated
     /// on first start and kept in `<data dir>/jwt_secret` (mode 0600).
     #[arg(long = "jwt-secret", env = "LIVEDESK_JWT_SECRET", hide_env_values = true, global = true)]
@@ -304,6 +311,12 @@ pub enum SqliteCheckpoints {
     Commit,
     Writer,
     Background,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteWalSync {
+    Overlapped,
+    Commit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

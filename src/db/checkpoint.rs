@@ -119,7 +119,7 @@ mod tests {
         let before = std::fs::metadata(&file).unwrap().len();
 
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let writer = GroupCommit::start(db.clone(), mode);
+        let writer = GroupCommit::start(db.clone(), mode, crate::config::SqliteWalSync::Overlapped);
         let write = || {
             runtime
                 .block_on(writer.submit(1, |conn| {

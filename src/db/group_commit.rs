@@ -19,8 +19,9 @@ use diesel::{Connection, RunQueryDsl};
 use tokio::sync::{mpsc, oneshot};
 
 use super::pool::PooledConn;
+use super::wal_sync::{self, Synced};
 use super::{Db, DbConn, lock_workspace, write_tx};
-use crate::config::SqliteCheckpoints;
+use crate::config::{SqliteCheckpoints, SqliteWalSync};
 use crate::error::{ApiError, ApiResult};
 
 pub type Output = Box<dyn Any + Send>;
@@ -82,8 +83,10 @@ pub struct WriterStats {
 impl GroupCommit {
     /// Starts the writer thread; it holds one pooled connection. On SQLite, `checkpoints` says
     /// where WAL checkpoints run: on this writer between batches, inside its commits (SQLite's
-    /// own), or on a thread of their own (see `checkpoint`).
-    pub fn start(db: Db, checkpoints: SqliteCheckpoints) -> Self {
+    /// own), or on a thread of their own (see `checkpoint`); `wal_sync` whether the WAL is
+    /// synced inside each commit or by a thread of its own while the next batch runs (see
+    /// `wal_sync`).
+    pub fn start(db: Db, checkpoints: SqliteCheckpoints, wal_sync: SqliteWalSync) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
@@ -95,9 +98,13 @@ impl GroupCommit {
             _ if !sqlite => SqliteCheckpoints::Commit,
             mode => mode,
         };
+        let syncer = match db.sqlite_path() {
+            Some(path) if wal_sync == SqliteWalSync::Overlapped => Some(wal_sync::start(db.clone(), path)),
+            _ => None,
+        };
         std::thread::Builder::new()
             .name("livedesk-writer".into())
-            .spawn(move || writer_loop(db, rx, &thread_stats, checkpoints))
+            .spawn(move || writer_loop(db, rx, &thread_stats, checkpoints, syncer))
             .expect("spawn writer thread");
         Self { queue, stats }
     }
@@ -155,10 +162,12 @@ impl GroupCommit {
 }
 
 /// The writer's pooled connection. Unless SQLite checkpoints in its commits, its automatic
-/// checkpoints are off while the writer holds it, and back on when it returns to the pool.
+/// checkpoints are off while the writer holds it, and back on when it returns to the pool; when
+/// the WAL is synced by its own thread, its commits do not sync while the writer holds it.
 struct WriterConn {
     conn: PooledConn,
     manual_checkpoints: bool,
+    unsynced_commits: bool,
 }
 
 /// How often, at most, the writer checkpoints between batches (`SqliteCheckpoints::Writer`):
@@ -169,12 +178,15 @@ const WRITER_CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 const DEFAULT_AUTOCHECKPOINT: u32 = 1000;
 
 impl WriterConn {
-    fn open(db: &Db, manual_checkpoints: bool) -> Option<Self> {
+    fn open(db: &Db, manual_checkpoints: bool, unsynced_commits: bool) -> Option<Self> {
         let mut conn = db.get_blocking().ok()?;
         if manual_checkpoints {
             conn.batch_execute("PRAGMA wal_autocheckpoint = 0;").ok()?;
         }
-        Some(Self { conn, manual_checkpoints })
+        if unsynced_commits {
+            conn.batch_execute("PRAGMA synchronous = NORMAL;").ok()?;
+        }
+        Some(Self { conn, manual_checkpoints, unsynced_commits })
     }
 }
 
@@ -183,10 +195,19 @@ impl Drop for WriterConn {
         if self.manual_checkpoints {
             let _ = self.conn.batch_execute(&format!("PRAGMA wal_autocheckpoint = {DEFAULT_AUTOCHECKPOINT};"));
         }
+        if self.unsynced_commits {
+            let _ = self.conn.batch_execute("PRAGMA synchronous = FULL;");
+        }
     }
 }
 
-fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, checkpoints: SqliteCheckpoints) {
+fn writer_loop(
+    db: Db,
+    mut rx: mpsc::Receiver<Pending>,
+    stats: &WriterStats,
+    checkpoints: SqliteCheckpoints,
+    syncer: Option<std::sync::mpsc::SyncSender<Synced>>,
+) {
     let mut conn: Option<WriterConn> = None;
     let mut last_used = Instant::now();
     let mut last_checkpoint = Instant::now();
@@ -213,7 +234,7 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, che
             }
         }
         if conn.is_none() {
-            conn = WriterConn::open(&db, manual_checkpoints);
+            conn = WriterConn::open(&db, manual_checkpoints, syncer.is_some());
         }
         let Some(c) = conn.as_mut() else {
             for p in batch {
@@ -228,11 +249,20 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, che
             Ok(results) => {
                 let mut workspaces: Vec<i64> = batch.iter().map(|p| p.workspace_id).collect();
                 workspaces.dedup();
-                for ws in workspaces {
-                    db.committed(ws);
-                }
-                for (p, result) in batch.into_iter().zip(results) {
-                    let _ = p.reply.send(result);
+                let replies: Vec<_> = batch.into_iter().map(|p| p.reply).zip(results).collect();
+                match &syncer {
+                    // Answered once the WAL is synced; a syncer that is gone drops the replies,
+                    // which the callers see as a stopped writer.
+                    Some(syncer) => {
+                        let finish = Box::new(move |synced: Result<(), String>| answer(replies, synced));
+                        let _ = syncer.send(Synced { workspaces, finish });
+                    }
+                    None => {
+                        for ws in workspaces {
+                            db.committed(ws);
+                        }
+                        answer(replies, Ok(()));
+                    }
                 }
                 // Answered first: the checkpoint delays only the batches queued behind. No other
                 // writer runs meanwhile, so unless a reader still holds an older snapshot it
@@ -252,6 +282,18 @@ fn writer_loop(db: Db, mut rx: mpsc::Receiver<Pending>, stats: &WriterStats, che
                 }
             }
         }
+    }
+}
+
+type Reply = (oneshot::Sender<ApiResult<Output>>, ApiResult<Output>);
+
+/// Sends each caller its result, or the error that kept the batch from being durable.
+fn answer(replies: Vec<Reply>, durable: Result<(), String>) {
+    for (reply, result) in replies {
+        let _ = reply.send(match &durable {
+            Ok(()) => result,
+            Err(e) => Err(ApiError::database_unavailable(e.clone())),
+        });
     }
 }
 

@@ -8,6 +8,7 @@ mod pool;
 pub mod schema;
 mod sqlite_setup;
 mod url;
+mod wal_sync;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
