@@ -264,9 +264,9 @@ fn writer_loop(
                         answer(replies, Ok(()));
                     }
                 }
-                // Answered first: the checkpoint delays only the batches queued behind. No other
-                // writer runs meanwhile, so unless a reader still holds an older snapshot it
-                // copies the whole WAL and the next commit starts the file over.
+                // Answered (or handed to the syncer) first: the checkpoint delays only the batches
+                // queued behind. No other writer runs meanwhile, so unless a reader still holds an
+                // older snapshot it copies the whole WAL and the next commit starts the file over.
                 if checkpoints == SqliteCheckpoints::Writer && last_checkpoint.elapsed() >= WRITER_CHECKPOINT_EVERY {
                     last_checkpoint = Instant::now();
                     if let Err(e) = c.conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
