@@ -37,12 +37,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=65_536), global = true)]
     pub sqlite_cache_mib: u32,
 
-    /// Where SQLite's WAL checkpoints run: `commit`, SQLite's automatic checkpoint inside the
-    /// commit that fills the WAL past 1,000 pages (which then delays that commit's answers);
-    /// `writer`, on the group-commit writer after it has answered a batch (at most every 100 ms);
-    /// or `background`, on a thread of their own (see BENCHMARKS.md for how each behaves).
+    /// Where SQLite's WAL checkpoints run: `background`, on a thread of their own, with the
+    /// writer letting the WAL start over between two batches once it is large; `commit`,
+    /// SQLite's automatic checkpoint inside the commit that fills the WAL past 1,000 pages (which
+    /// then delays that commit's answers); or `writer`, on the group-commit writer after it has
+    /// answered a batch (at most every 100 ms). BENCHMARKS.md compares them.
     #[arg(long = "sqlite-checkpoints", env = "LIVEDESK_SQLITE_CHECKPOINTS", value_enum,
-          default_value_t = SqliteCheckpoints::Commit, global = true)]
+          default_value_t = SqliteCheckpoints::Background, global = true)]
     pub sqlite_checkpoints: SqliteCheckpoints,
 
     /// Where SQLite's WAL is synced: `overlapped`, by a thread of its own after the commit while

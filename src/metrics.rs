@@ -33,6 +33,7 @@ struct Inner {
     db_pool_idle: IntGauge,
     db_pool_max: IntGauge,
     writer_queue: IntGauge,
+    sqlite_wal_frames: IntGauge,
     socket_queue: IntGauge,
     writer_batches: IntCounter,
     writer_jobs: IntCounter,
@@ -113,6 +114,10 @@ impl Metrics {
             db_pool_idle: gauge("db_pool_idle_connections", "Idle database connections"),
             db_pool_max: gauge("db_pool_max_connections", "Configured database pool size"),
             writer_queue: gauge("writer_queue_length", "Writes waiting for the group-commit writer"),
+            sqlite_wal_frames: gauge(
+                "sqlite_wal_frames",
+                "SQLite pages in the WAL at the last background checkpoint (0 on PostgreSQL)",
+            ),
             socket_queue: gauge("socket_queue_length", "Frames waiting in the outbound queues of open sockets"),
             writer_batches: counter("writer_batches_total", "Transactions committed by the group-commit writer"),
             writer_jobs: counter("writer_jobs_total", "Writes run by the group-commit writer"),
@@ -171,6 +176,7 @@ impl Metrics {
         inner.socket_queue.set(hub.queued_frames() as i64);
         // The writer keeps its own totals; move the counters up to them.
         let stats = writer.stats();
+        inner.sqlite_wal_frames.set(i64::try_from(stats.wal.frames()).unwrap_or(i64::MAX));
         let batches = stats.batches.load(std::sync::atomic::Ordering::Relaxed);
         let jobs = stats.jobs.load(std::sync::atomic::Ordering::Relaxed);
         inner.writer_batches.inc_by(batches.saturating_sub(inner.writer_batches.get()));

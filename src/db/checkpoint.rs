@@ -1,26 +1,24 @@
 //! SQLite WAL checkpoints on a thread of their own, off the group-commit writer's path.
 //!
-//! By default the connection that commits runs a checkpoint once the WAL passes 1,000 pages,
-//! inside its commit: copying pages into the database file and syncing it. On the writer that
-//! delays the answers of a whole batch and of the batches queued behind it. The writer turns its
-//! automatic checkpoints off instead, and this thread checkpoints whenever the writer has
-//! committed since its last round:
+//! SQLite's own automatic checkpoint runs inside the commit that takes the WAL past 1,000 pages
+//! (`--sqlite-checkpoints commit`): it copies pages into the database file and syncs both files,
+//! which on the writer delays the answers of a whole batch and of the batches queued behind it.
+//! By default (`background`) the writer turns its automatic checkpoints off instead:
 //!
-//! - PASSIVE, which never waits for readers or the writer, copies what it can;
-//! - when the WAL file passes [`TRUNCATE_ABOVE`] anyway (readers that never stop can keep
-//!   the WAL from starting over, "checkpoint starvation"), TRUNCATE waits briefly for readers
-//!   to finish, copies everything and empties the file, so the WAL stays bounded.
+//! - this thread runs a PASSIVE checkpoint whenever the writer has committed since its last
+//!   round: it copies the new frames and syncs, never waiting for readers or the writer;
+//! - a PASSIVE checkpoint alone never lets the WAL start over while the writer never pauses (a
+//!   commit always lands between the copy and the next write), so once the WAL holds
+//!   [`RESTART_AT_FRAMES`] the writer, right after one of this thread's rounds, copies the few
+//!   frames committed during it ([`WalRestart`]); its next commit then starts the file over;
+//! - readers that never stop can still hold the WAL (their snapshot must stay readable); past
+//!   [`TRUNCATE_ABOVE_FRAMES`] this thread waits briefly for them with TRUNCATE.
 //!
 //! The thread stops when the writer it serves has stopped.
-//!
-//! Measured (BENCHMARKS.md): while the writer never pauses, a PASSIVE checkpoint cannot let
-//! the WAL start over, so it grows to the TRUNCATE threshold, and that checkpoint stalls
-//! writes for 0.4-0.6 s. Hence `--sqlite-checkpoints background` is an option, not the default.
 
-use std::path::{Path, PathBuf};
 use std::sync::Weak;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
@@ -30,24 +28,61 @@ use super::group_commit::WriterStats;
 use super::{Db, DbConn};
 
 /// How often the thread looks for new commits.
-const INTERVAL: Duration = Duration::from_millis(200);
-/// WAL size at which a checkpoint waits for readers so the file can be emptied.
-const TRUNCATE_ABOVE: u64 = 32 << 20;
+const INTERVAL: Duration = Duration::from_millis(50);
+/// WAL frames (pages) at which the writer lets the file start over: 32 MiB of 4 KiB pages.
+const RESTART_AT_FRAMES: u64 = 8192;
+/// The writer's catch-up runs at most this often, so readers that keep the WAL from starting
+/// over cannot make it run after every batch.
+const RESTART_EVERY: Duration = Duration::from_millis(100);
+/// WAL frames at which readers have held it too long: the checkpoint then waits for them.
+const TRUNCATE_ABOVE_FRAMES: u64 = 8 * RESTART_AT_FRAMES;
 /// How long a TRUNCATE checkpoint waits for readers and the writer before it gives up for the
 /// round; the writer waits at most this long behind it.
 const TRUNCATE_WAIT_MS: u32 = 100;
+/// Largest WAL file kept after it starts over (SQLite's `journal_size_limit`), so a WAL that
+/// readers made grow does not keep its size.
+pub const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
+/// What the checkpoints have seen of the WAL, shared by the checkpoint thread and the writer.
+#[derive(Debug, Default)]
+pub struct WalProgress {
+    /// Frames in the WAL at the last checkpoint.
+    frames: AtomicU64,
+    /// The checkpoint thread has just copied the whole WAL, and the writer not yet looked.
+    copied: AtomicBool,
+}
+
+impl WalProgress {
+    pub fn frames(&self) -> u64 {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    /// Keeps the WAL's size as a checkpoint saw it (unknown when it was busy).
+    fn record(&self, outcome: &Outcome) {
+        if let Ok(frames) = u64::try_from(outcome.log) {
+            self.frames.store(frames, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The row of `PRAGMA wal_checkpoint`: whether it could not finish, the WAL's frames, and how
+/// many of them are in the database file (both -1 when another checkpoint was running).
 #[derive(diesel::QueryableByName)]
 struct Outcome {
     #[diesel(sql_type = Integer)]
     busy: i32,
+    #[diesel(sql_type = Integer)]
+    log: i32,
+    #[diesel(sql_type = Integer)]
+    checkpointed: i32,
 }
 
 /// Starts the checkpoint thread for a SQLite database; false on PostgreSQL or when no
 /// connection could be opened, and then the writer keeps SQLite's automatic checkpoints.
 pub fn start(db: &Db, writer: Weak<WriterStats>) -> bool {
-    let Some(file) = db.sqlite_path() else { return false };
-    let wal = wal_path(file);
+    if db.sqlite_path().is_none() {
+        return false;
+    }
     let mut conn = match db.connect_dedicated() {
         Ok(conn) => conn,
         Err(e) => {
@@ -59,41 +94,85 @@ pub fn start(db: &Db, writer: Weak<WriterStats>) -> bool {
         tracing::warn!(error = %e, "cannot set up the checkpoint connection; the writer checkpoints itself");
         return false;
     }
-    std::thread::Builder::new().name("livedesk-checkpoint".into()).spawn(move || run(&mut conn, &wal, &writer)).is_ok()
+    std::thread::Builder::new().name("livedesk-checkpoint".into()).spawn(move || run(&mut conn, &writer)).is_ok()
 }
 
-fn wal_path(db_file: &Path) -> PathBuf {
-    let mut name = db_file.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
-}
-
-fn run(conn: &mut DbConn, wal: &Path, writer: &Weak<WriterStats>) {
+fn run(conn: &mut DbConn, writer: &Weak<WriterStats>) {
     let mut seen = 0;
     loop {
         std::thread::sleep(INTERVAL);
         let Some(stats) = writer.upgrade() else { return };
         let commits = stats.batches.load(Ordering::Relaxed);
-        drop(stats);
         if commits == seen {
             continue;
         }
         seen = commits;
-        let large = std::fs::metadata(wal).is_ok_and(|m| m.len() > TRUNCATE_ABOVE);
-        let mode = if large { "TRUNCATE" } else { "PASSIVE" };
-        match checkpoint(conn, mode) {
-            Ok(true) if large => tracing::debug!("WAL truncation postponed: readers or the writer were busy"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, mode, "WAL checkpoint failed"),
-        }
+        round(conn, &stats.wal);
     }
 }
 
-/// Runs one checkpoint; true when it could not finish because others held the database.
-fn checkpoint(conn: &mut DbConn, mode: &str) -> diesel::QueryResult<bool> {
+/// One round of the thread: copies the WAL and tells the writer what it saw.
+fn round(conn: &mut DbConn, wal: &WalProgress) {
+    let held = wal.frames() > TRUNCATE_ABOVE_FRAMES;
+    let mode = if held { "TRUNCATE" } else { "PASSIVE" };
+    match checkpoint(conn, mode) {
+        Ok(outcome) => {
+            if held && outcome.busy != 0 {
+                tracing::debug!("WAL truncation postponed: readers or the writer were busy");
+            }
+            wal.record(&outcome);
+            let whole = outcome.busy == 0 && outcome.log > 0 && outcome.log == outcome.checkpointed;
+            wal.copied.store(whole, Ordering::Relaxed);
+        }
+        Err(e) => tracing::warn!(error = %e, mode, "WAL checkpoint failed"),
+    }
+}
+
+fn checkpoint(conn: &mut DbConn, mode: &str) -> diesel::QueryResult<Outcome> {
     let sql = format!("PRAGMA wal_checkpoint({mode})");
     let outcome: Vec<Outcome> = crate::typed!(conn => diesel::sql_query(&sql).load(conn))?;
-    Ok(outcome.first().is_some_and(|o| o.busy != 0))
+    Ok(outcome.into_iter().next().unwrap_or(Outcome { busy: 1, log: -1, checkpointed: -1 }))
+}
+
+/// The writer's part of `background` checkpoints: after the batch that follows one of the
+/// checkpoint thread's rounds, once the WAL holds [`RESTART_AT_FRAMES`], it copies what the
+/// thread has not (the commits during its round), so the WAL is wholly in the database file
+/// and the writer's next commit starts it over. That costs the writer the checkpoint's two
+/// syncs and a short copy, once per [`RESTART_AT_FRAMES`] rather than once per 1,000 pages.
+pub struct WalRestart {
+    restart_at: u64,
+    last: Option<Instant>,
+}
+
+impl WalRestart {
+    pub fn new() -> Self {
+        Self { restart_at: RESTART_AT_FRAMES, last: None }
+    }
+
+    pub fn after_batch(&mut self, conn: &mut DbConn, stats: &WriterStats) {
+        let recent = self.last.is_some_and(|last| last.elapsed() < RESTART_EVERY);
+        if !stats.wal.copied.swap(false, Ordering::Relaxed) || stats.wal.frames() < self.restart_at || recent {
+            return;
+        }
+        match checkpoint(conn, "PASSIVE") {
+            // The checkpoint thread started its next round meanwhile; try after that one.
+            Ok(outcome) if outcome.log < 0 => {}
+            Ok(outcome) => {
+                self.last = Some(Instant::now());
+                if outcome.busy == 0 && outcome.log == outcome.checkpointed {
+                    // The next commit starts the WAL over; until the thread's next round says
+                    // otherwise, it is empty.
+                    stats.wal.frames.store(0, Ordering::Relaxed);
+                } else {
+                    stats.wal.record(&outcome);
+                }
+            }
+            Err(e) => {
+                self.last = Some(Instant::now());
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -103,9 +182,10 @@ mod tests {
     use diesel::RunQueryDsl;
     use diesel::connection::SimpleConnection;
 
+    use super::*;
     use crate::config::SqliteCheckpoints;
+    use crate::db::DatabaseUrl;
     use crate::db::group_commit::GroupCommit;
-    use crate::db::{DatabaseUrl, Db};
 
     /// Writes 2 MiB through the writer (below SQLite's own automatic checkpoint, 1,000 pages,
     /// ~4 MiB) and waits until it has reached the database file; `nudge` writes once more after
@@ -156,5 +236,51 @@ mod tests {
     #[test]
     fn the_writer_checkpoints_between_batches() {
         commits_reach_the_database_file(SqliteCheckpoints::Writer, true);
+    }
+
+    /// The checkpoint thread has copied all but the last commit; the writer copies that one, and
+    /// its next commit writes the WAL from its start again instead of after the old frames.
+    #[test]
+    fn the_writer_lets_a_copied_wal_start_over() {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("livedesk-wal-restart-{}-{stamp}", std::process::id()));
+        let db = Db::connect(&DatabaseUrl::Sqlite(dir.join("db.sqlite")), 2).unwrap();
+        let mut writer = db.connect_dedicated().unwrap();
+        let mut thread = db.connect_dedicated().unwrap();
+        writer.batch_execute("PRAGMA wal_autocheckpoint = 0; CREATE TABLE blobs (data BLOB NOT NULL);").unwrap();
+        let write = |conn: &mut DbConn| {
+            crate::typed!(conn => diesel::sql_query("INSERT INTO blobs VALUES (zeroblob(65536))").execute(conn))
+                .unwrap();
+        };
+        let stats = WriterStats::default();
+        let mut restart = WalRestart { restart_at: 64, last: None };
+        write(&mut writer);
+        round(&mut thread, &stats.wal);
+        write(&mut writer);
+        restart.after_batch(&mut writer, &stats);
+        assert!(stats.wal.frames() < 64, "below the threshold the writer leaves the WAL to the thread");
+        assert!(!stats.wal.copied.load(Ordering::Relaxed), "the writer looked at the thread's round");
+
+        for _ in 0..8 {
+            write(&mut writer);
+        }
+        round(&mut thread, &stats.wal);
+        let copied = stats.wal.frames();
+        assert!(copied >= 8 * 16, "the WAL held {copied} frames");
+        write(&mut writer);
+        restart.after_batch(&mut writer, &stats);
+        assert_eq!(stats.wal.frames(), 0, "the writer's checkpoint copied the rest");
+        write(&mut writer);
+        let frames = checkpoint(&mut thread, "PASSIVE").unwrap().log;
+        assert!(frames > 0 && (frames as u64) < copied / 4, "after the restart the WAL holds {frames} frames");
+
+        // Without a fresh round of the thread, the writer waits for one.
+        write(&mut writer);
+        restart.last = None;
+        stats.wal.frames.store(copied, Ordering::Relaxed);
+        restart.after_batch(&mut writer, &stats);
+        assert_eq!(stats.wal.frames(), copied);
+        drop((writer, thread, db));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -78,6 +78,8 @@ pub struct GroupCommit {
 pub struct WriterStats {
     pub batches: AtomicU64,
     pub jobs: AtomicU64,
+    /// SQLite with `background` checkpoints: what they have seen of the WAL.
+    pub wal: super::checkpoint::WalProgress,
 }
 
 impl GroupCommit {
@@ -181,7 +183,11 @@ impl WriterConn {
     fn open(db: &Db, manual_checkpoints: bool, unsynced_commits: bool) -> Option<Self> {
         let mut conn = db.get_blocking().ok()?;
         if manual_checkpoints {
-            conn.batch_execute("PRAGMA wal_autocheckpoint = 0;").ok()?;
+            conn.batch_execute(&format!(
+                "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {};",
+                super::checkpoint::WAL_SIZE_LIMIT
+            ))
+            .ok()?;
         }
         if unsynced_commits {
             conn.batch_execute("PRAGMA synchronous = NORMAL;").ok()?;
@@ -193,7 +199,9 @@ impl WriterConn {
 impl Drop for WriterConn {
     fn drop(&mut self) {
         if self.manual_checkpoints {
-            let _ = self.conn.batch_execute(&format!("PRAGMA wal_autocheckpoint = {DEFAULT_AUTOCHECKPOINT};"));
+            let _ = self.conn.batch_execute(&format!(
+                "PRAGMA wal_autocheckpoint = {DEFAULT_AUTOCHECKPOINT}; PRAGMA journal_size_limit = -1;"
+            ));
         }
         if self.unsynced_commits {
             let _ = self.conn.batch_execute("PRAGMA synchronous = FULL;");
@@ -211,6 +219,7 @@ fn writer_loop(
     let mut conn: Option<WriterConn> = None;
     let mut last_used = Instant::now();
     let mut last_checkpoint = Instant::now();
+    let mut wal_restart = super::checkpoint::WalRestart::new();
     let manual_checkpoints = checkpoints != SqliteCheckpoints::Commit;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -267,11 +276,15 @@ fn writer_loop(
                 // Answered (or handed to the syncer) first: the checkpoint delays only the batches
                 // queued behind. No other writer runs meanwhile, so unless a reader still holds an
                 // older snapshot it copies the whole WAL and the next commit starts the file over.
-                if checkpoints == SqliteCheckpoints::Writer && last_checkpoint.elapsed() >= WRITER_CHECKPOINT_EVERY {
-                    last_checkpoint = Instant::now();
-                    if let Err(e) = c.conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
-                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                match checkpoints {
+                    SqliteCheckpoints::Writer if last_checkpoint.elapsed() >= WRITER_CHECKPOINT_EVERY => {
+                        last_checkpoint = Instant::now();
+                        if let Err(e) = c.conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                            tracing::warn!(error = %e, "WAL checkpoint failed");
+                        }
                     }
+                    SqliteCheckpoints::Background => wal_restart.after_batch(&mut c.conn, stats),
+                    _ => {}
                 }
             }
             Err(err) => {
