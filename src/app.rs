@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 use crate::auth::jwt::{self, JwtKeys};
 use crate::config::Config;
 use crate::db::group_commit::GroupCommit;
-use crate::db::{DatabaseUrl, Db, run_migrations};
+use crate::db::{Backend, DatabaseUrl, Db, run_migrations};
 use crate::domain::presence;
 use crate::error::extractors;
 use crate::files::LocalDisk;
@@ -39,7 +39,11 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
     .map_err(|e| e.to_string())??;
     let secret = jwt::load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
     let jwt = JwtKeys::new(&secret, config.access_token_ttl_secs);
-    let writer = GroupCommit::start(db.clone(), config.sqlite_checkpoints, config.sqlite_wal_sync);
+    let commit_sync = match db.backend() {
+        Backend::Sqlite => config.sqlite_wal_sync,
+        Backend::Postgres => config.postgres_commit_sync,
+    };
+    let writer = GroupCommit::start(db.clone(), config.sqlite_checkpoints, commit_sync);
     let limiter = match &config.redis_url {
         Some(url) => RateLimiter::with_redis(RedisCounter::new(url)?),
         None => RateLimiter::in_memory(),

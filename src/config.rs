@@ -50,8 +50,16 @@ pub struct Config {
     /// the writer runs the next batch (answers still wait for the sync); or `commit`, inside each
     /// commit (`synchronous = FULL`), so other connections never read a batch before it is durable.
     #[arg(long = "sqlite-wal-sync", env = "LIVEDESK_SQLITE_WAL_SYNC", value_enum,
-          default_value_t = SqliteWalSync::Overlapped, global = true)]
-    pub sqlite_wal_sync: SqliteWalSync,
+          default_value_t = CommitSync::Overlapped, global = true)]
+    pub sqlite_wal_sync: CommitSync,
+
+    /// Where PostgreSQL's group commits wait for their WAL flush: `overlapped`, the writer commits
+    /// with `synchronous_commit = off` and a connection of its own waits for the flush while the
+    /// writer runs the next batch (answers still wait for the flush); or `commit`, inside each
+    /// commit, so other connections never read a batch before it is durable.
+    #[arg(long = "postgres-commit-sync", env = "LIVEDESK_POSTGRES_COMMIT_SYNC", value_enum,
+          default_value_t = CommitSync::Overlapped, global = true)]
+    pub postgres_commit_sync: CommitSync,
 
     /// Secret that signs access tokens (at least 32 characters). If unset, one is generated
     /// on first start and kept in `<data dir>/jwt_secret` (mode 0600).
@@ -314,8 +322,10 @@ pub enum SqliteCheckpoints {
     Background,
 }
 
+/// Where a commit is made durable: by a thread of its own while the writer runs the next batch,
+/// or inside the commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SqliteWalSync {
+pub enum CommitSync {
     Overlapped,
     Commit,
 }

@@ -199,7 +199,7 @@ mod tests {
         let before = std::fs::metadata(&file).unwrap().len();
 
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let writer = GroupCommit::start(db.clone(), mode, crate::config::SqliteWalSync::Overlapped);
+        let writer = GroupCommit::start(db.clone(), mode, crate::config::CommitSync::Overlapped);
         let write = || {
             runtime
                 .block_on(writer.submit(1, |conn| {

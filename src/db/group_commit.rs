@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::pool::PooledConn;
 use super::wal_sync::{self, Synced};
 use super::{Db, DbConn, lock_workspace, write_tx};
-use crate::config::{SqliteCheckpoints, SqliteWalSync};
+use crate::config::{CommitSync, SqliteCheckpoints};
 use crate::error::{ApiError, ApiResult};
 
 pub type Output = Box<dyn Any + Send>;
@@ -85,10 +85,10 @@ pub struct WriterStats {
 impl GroupCommit {
     /// Starts the writer thread; it holds one pooled connection. On SQLite, `checkpoints` says
     /// where WAL checkpoints run: on this writer between batches, inside its commits (SQLite's
-    /// own), or on a thread of their own (see `checkpoint`); `wal_sync` whether the WAL is
-    /// synced inside each commit or by a thread of its own while the next batch runs (see
+    /// own), or on a thread of their own (see `checkpoint`); `sync` whether commits are made
+    /// durable inside each commit or by a thread of its own while the next batch runs (see
     /// `wal_sync`).
-    pub fn start(db: Db, checkpoints: SqliteCheckpoints, wal_sync: SqliteWalSync) -> Self {
+    pub fn start(db: Db, checkpoints: SqliteCheckpoints, sync: CommitSync) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
@@ -100,10 +100,7 @@ impl GroupCommit {
             _ if !sqlite => SqliteCheckpoints::Commit,
             mode => mode,
         };
-        let syncer = match db.sqlite_path() {
-            Some(path) if wal_sync == SqliteWalSync::Overlapped => Some(wal_sync::start(db.clone(), path)),
-            _ => None,
-        };
+        let syncer = (sync == CommitSync::Overlapped).then(|| wal_sync::start(db.clone()));
         std::thread::Builder::new()
             .name("livedesk-writer".into())
             .spawn(move || writer_loop(db, rx, &thread_stats, checkpoints, syncer))
@@ -165,7 +162,8 @@ impl GroupCommit {
 
 /// The writer's pooled connection. Unless SQLite checkpoints in its commits, its automatic
 /// checkpoints are off while the writer holds it, and back on when it returns to the pool; when
-/// the WAL is synced by its own thread, its commits do not sync while the writer holds it.
+/// commits are made durable by a thread of their own (`wal_sync`), its commits do not wait for
+/// the disk while the writer holds it.
 struct WriterConn {
     conn: PooledConn,
     manual_checkpoints: bool,
@@ -190,9 +188,17 @@ impl WriterConn {
             .ok()?;
         }
         if unsynced_commits {
-            conn.batch_execute("PRAGMA synchronous = NORMAL;").ok()?;
+            conn.batch_execute(unsynced_commits_sql(&conn).0).ok()?;
         }
         Some(Self { conn, manual_checkpoints, unsynced_commits })
+    }
+}
+
+/// The session setting that makes commits skip their durability wait, and its undoing.
+fn unsynced_commits_sql(conn: &DbConn) -> (&'static str, &'static str) {
+    match conn {
+        DbConn::Sqlite(_) => ("PRAGMA synchronous = NORMAL;", "PRAGMA synchronous = FULL;"),
+        DbConn::Postgres(_) => ("SET synchronous_commit = off;", "RESET synchronous_commit;"),
     }
 }
 
@@ -204,7 +210,8 @@ impl Drop for WriterConn {
             ));
         }
         if self.unsynced_commits {
-            let _ = self.conn.batch_execute("PRAGMA synchronous = FULL;");
+            let undo = unsynced_commits_sql(&self.conn).1;
+            let _ = self.conn.batch_execute(undo);
         }
     }
 }

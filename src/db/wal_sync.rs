@@ -1,20 +1,28 @@
-//! SQLite's WAL sync, off the writer's serial path. The writer's connection commits with
-//! `synchronous = NORMAL` (the commit writes its WAL frames but does not sync them) and hands the
-//! batch here; this thread `fdatasync`s the WAL file and only then answers the batch's callers
-//! and tells the commit listeners. Meanwhile the writer runs the next batch, so a batch cycle
-//! costs the longer of the work and the sync rather than their sum: on a disk that syncs a few
-//! hundred times a second, the sync is most of a cycle.
+//! The durability wait of group commits, off the writer's serial path. The writer commits
+//! without waiting for the disk and hands the batch here; this thread makes the commit durable
+//! and only then answers the batch's callers and tells the commit listeners. Meanwhile the
+//! writer runs the next batch, so a batch cycle costs the longer of the work and the sync rather
+//! than their sum: on a disk that syncs a few hundred times a second, the sync is most of a cycle.
 //!
-//! An answered write is as durable as with `synchronous = FULL`: its frames were synced before
-//! the answer. Checkpoints still sync the WAL before copying it and the database after, so a
-//! frame the WAL drops at a restart is already in the synced database. Other connections may
-//! read a batch a few milliseconds before it is durable.
+//! - SQLite: the writer's connection commits with `synchronous = NORMAL` (the commit writes its
+//!   WAL frames but does not sync them); this thread `fdatasync`s the WAL file. Checkpoints
+//!   still sync the WAL before copying it and the database after, so a frame the WAL drops at a
+//!   restart is already in the synced database.
+//! - PostgreSQL: the writer's connection commits with `synchronous_commit = off`; this thread,
+//!   on a connection of its own, commits a transaction that has an id and so waits for the WAL
+//!   flush up to its own commit record, which lies after the writer's commits handed over so far.
+//!   A crash before that flush loses those commits together, in order, and none was answered.
+//!
+//! An answered write is as durable as with a synced commit. Other connections may read a batch a
+//! few milliseconds before it is durable.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use super::Db;
+use diesel::RunQueryDsl;
+
+use super::{Db, DbConn};
 
 /// A committed batch waiting for its sync. `finish` answers its callers: with their results
 /// once the sync succeeded, or with the sync's error.
@@ -26,14 +34,28 @@ pub struct Synced {
 /// Batches handed over and not yet synced; beyond this the writer waits (backpressure).
 const IN_FLIGHT: usize = 4;
 
-/// Starts the syncer thread for the SQLite database at `path`.
-pub fn start(db: Db, path: &Path) -> SyncSender<Synced> {
+/// How the thread makes the handed-over commits durable.
+enum Durability {
+    SqliteWal {
+        wal: PathBuf,
+        main: PathBuf,
+    },
+    /// The connection is opened on first use and again after an error.
+    PostgresFlush {
+        conn: Option<DbConn>,
+    },
+}
+
+/// Starts the syncer thread for the writer's database.
+pub fn start(db: Db) -> SyncSender<Synced> {
     let (tx, rx) = sync_channel(IN_FLIGHT);
-    let wal = wal_path(path);
-    let main = path.to_path_buf();
+    let durability = match db.sqlite_path() {
+        Some(path) => Durability::SqliteWal { wal: wal_path(path), main: path.to_path_buf() },
+        None => Durability::PostgresFlush { conn: None },
+    };
     std::thread::Builder::new()
         .name("livedesk-wal-sync".into())
-        .spawn(move || sync_loop(&db, &rx, &wal, &main))
+        .spawn(move || sync_loop(&db, &rx, durability))
         .expect("spawn WAL sync thread");
     tx
 }
@@ -44,13 +66,13 @@ fn wal_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn sync_loop(db: &Db, rx: &Receiver<Synced>, wal: &Path, main: &Path) {
+fn sync_loop(db: &Db, rx: &Receiver<Synced>, mut durability: Durability) {
     while let Ok(first) = rx.recv() {
         // Every batch handed over so far is covered by one sync.
         let mut batches = vec![first];
         batches.extend(rx.try_iter());
-        let synced = sync_wal(wal, main).map_err(|e| {
-            tracing::error!(error = %e, "WAL sync failed");
+        let synced = durability.sync(db).map_err(|e| {
+            tracing::error!(error = %e, "commit sync failed");
             format!("the write could not be made durable: {e}")
         });
         for batch in batches {
@@ -62,6 +84,41 @@ fn sync_loop(db: &Db, rx: &Receiver<Synced>, wal: &Path, main: &Path) {
             (batch.finish)(synced.clone());
         }
     }
+}
+
+impl Durability {
+    fn sync(&mut self, db: &Db) -> Result<(), String> {
+        match self {
+            Durability::SqliteWal { wal, main } => sync_wal(wal, main).map_err(|e| e.to_string()),
+            Durability::PostgresFlush { conn } => {
+                // A connection found dead (the database restarted, or ended idle sessions) is
+                // replaced once: a flush on a new one covers the earlier commits all the same.
+                let mut failure = String::new();
+                for _ in 0..2 {
+                    match flush_postgres(db, conn) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => {
+                            *conn = None;
+                            failure = e;
+                        }
+                    }
+                }
+                Err(failure)
+            }
+        }
+    }
+}
+
+/// Commits a transaction that has an id: with the session's default `synchronous_commit`, its
+/// commit waits until the WAL is flushed past its commit record.
+fn flush_postgres(db: &Db, conn: &mut Option<DbConn>) -> Result<(), String> {
+    let flush = match conn {
+        Some(flush) => flush,
+        None => conn.insert(db.connect_dedicated()?),
+    };
+    crate::typed!(flush => diesel::sql_query("SELECT txid_current()").execute(flush))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Syncs the WAL file, opened anew so that a WAL SQLite has replaced is not missed. Without a
