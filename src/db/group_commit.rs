@@ -280,9 +280,11 @@ fn writer_loop(
                         answer(replies, Ok(()));
                     }
                 }
-                // Answered (or handed to the syncer) first: the checkpoint delays only the batches
-                // queued behind. No other writer runs meanwhile, so unless a reader still holds an
-                // older snapshot it copies the whole WAL and the next commit starts the file over.
+                // Answered (or handed to the syncer) first: a checkpoint here delays only the
+                // batches queued behind. No other writer runs meanwhile, so unless a reader still
+                // holds an older snapshot it copies the whole WAL and the next commit starts the
+                // file over: every `WRITER_CHECKPOINT_EVERY` with `writer`, and with `background`
+                // only to copy what the checkpoint thread's last round left (`WalRestart`).
                 match checkpoints {
                     SqliteCheckpoints::Writer if last_checkpoint.elapsed() >= WRITER_CHECKPOINT_EVERY => {
                         last_checkpoint = Instant::now();
