@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::jwt::{self, JwtKeys};
 use crate::config::Config;
+use crate::db::checkpoint::WalBudget;
 use crate::db::group_commit::GroupCommit;
 use crate::db::{Backend, DatabaseUrl, Db, run_migrations};
 use crate::domain::presence;
@@ -43,7 +44,12 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         Backend::Sqlite => config.sqlite_wal_sync,
         Backend::Postgres => config.postgres_commit_sync,
     };
-    let writer = GroupCommit::start(db.clone(), config.sqlite_checkpoints, commit_sync);
+    let writer = GroupCommit::start(
+        db.clone(),
+        config.sqlite_checkpoints,
+        commit_sync,
+        WalBudget::from_mib(config.sqlite_wal_restart_mib),
+    );
     let limiter = match &config.redis_url {
         Some(url) => RateLimiter::with_redis(RedisCounter::new(url)?),
         None => RateLimiter::in_memory(),

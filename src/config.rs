@@ -53,6 +53,15 @@ pub struct Config {
           default_value_t = CommitSync::Overlapped, global = true)]
     pub sqlite_wal_sync: CommitSync,
 
+    /// WAL size (MiB) at which, under load, the group-commit writer lets SQLite's WAL start over
+    /// (`background` checkpoints). Each start-over pauses the writer for about two disk syncs,
+    /// so a larger WAL means fewer pauses under sustained load; the WAL file keeps up to twice
+    /// this size. Under light load the WAL starts over from 32 MiB, and an idle writer's WAL is
+    /// emptied.
+    #[arg(long = "sqlite-wal-restart-mib", env = "LIVEDESK_SQLITE_WAL_RESTART_MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(32..=4096), global = true)]
+    pub sqlite_wal_restart_mib: u32,
+
     /// Where PostgreSQL's group commits wait for their WAL flush: `overlapped`, the writer commits
     /// with `synchronous_commit = off` and a connection of its own waits for the flush while the
     /// writer runs the next batch (answers still wait for the flush); or `commit`, inside each

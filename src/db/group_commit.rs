@@ -18,6 +18,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::{WalBudget, WalRestart};
 use super::pool::PooledConn;
 use super::wal_sync::{self, Synced};
 use super::{Db, DbConn, lock_workspace, write_tx};
@@ -87,14 +88,14 @@ impl GroupCommit {
     /// where WAL checkpoints run: on this writer between batches, inside its commits (SQLite's
     /// own), or on a thread of their own (see `checkpoint`); `sync` whether commits are made
     /// durable inside each commit or by a thread of its own while the next batch runs (see
-    /// `wal_sync`).
-    pub fn start(db: Db, checkpoints: SqliteCheckpoints, sync: CommitSync) -> Self {
+    /// `wal_sync`); `wal` how large the WAL grows under load before it starts over.
+    pub fn start(db: Db, checkpoints: SqliteCheckpoints, sync: CommitSync, wal: WalBudget) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
         let sqlite = db.sqlite_path().is_some();
         let checkpoints = match checkpoints {
-            SqliteCheckpoints::Background if !super::checkpoint::start(&db, Arc::downgrade(&stats)) => {
+            SqliteCheckpoints::Background if !super::checkpoint::start(&db, Arc::downgrade(&stats), wal) => {
                 SqliteCheckpoints::Commit
             }
             _ if !sqlite => SqliteCheckpoints::Commit,
@@ -103,7 +104,7 @@ impl GroupCommit {
         let syncer = (sync == CommitSync::Overlapped).then(|| wal_sync::start(db.clone()));
         std::thread::Builder::new()
             .name("livedesk-writer".into())
-            .spawn(move || writer_loop(db, rx, &thread_stats, checkpoints, syncer))
+            .spawn(move || writer_loop(db, rx, &thread_stats, checkpoints, wal, syncer))
             .expect("spawn writer thread");
         Self { queue, stats }
     }
@@ -178,12 +179,12 @@ const WRITER_CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 const DEFAULT_AUTOCHECKPOINT: u32 = 1000;
 
 impl WriterConn {
-    fn open(db: &Db, manual_checkpoints: bool, unsynced_commits: bool) -> Option<Self> {
+    fn open(db: &Db, manual_checkpoints: bool, unsynced_commits: bool, wal: WalBudget) -> Option<Self> {
         let mut conn = db.get_blocking().ok()?;
         if manual_checkpoints {
             conn.batch_execute(&format!(
                 "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {};",
-                super::checkpoint::WAL_SIZE_LIMIT
+                wal.size_limit_bytes()
             ))
             .ok()?;
         }
@@ -221,12 +222,13 @@ fn writer_loop(
     mut rx: mpsc::Receiver<Pending>,
     stats: &WriterStats,
     checkpoints: SqliteCheckpoints,
+    wal: WalBudget,
     syncer: Option<std::sync::mpsc::SyncSender<Synced>>,
 ) {
     let mut conn: Option<WriterConn> = None;
     let mut last_used = Instant::now();
     let mut last_checkpoint = Instant::now();
-    let mut wal_restart = super::checkpoint::WalRestart::new();
+    let mut wal_restart = WalRestart::new(wal);
     let manual_checkpoints = checkpoints != SqliteCheckpoints::Commit;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -250,7 +252,7 @@ fn writer_loop(
             }
         }
         if conn.is_none() {
-            conn = WriterConn::open(&db, manual_checkpoints, syncer.is_some());
+            conn = WriterConn::open(&db, manual_checkpoints, syncer.is_some(), wal);
         }
         let Some(c) = conn.as_mut() else {
             for p in batch {
@@ -259,6 +261,7 @@ fn writer_loop(
             std::thread::sleep(Duration::from_millis(200));
             continue;
         };
+        let jobs = batch.len();
         let outcome = run_batch(&mut c.conn, &batch);
         last_used = Instant::now();
         match outcome {
@@ -292,7 +295,7 @@ fn writer_loop(
                             tracing::warn!(error = %e, "WAL checkpoint failed");
                         }
                     }
-                    SqliteCheckpoints::Background => wal_restart.after_batch(&mut c.conn, stats),
+                    SqliteCheckpoints::Background => wal_restart.after_batch(&mut c.conn, stats, jobs),
                     _ => {}
                 }
             }

@@ -1,7 +1,7 @@
 //! The one place that knows SQLite from PostgreSQL: the connection type, the pool,
 //! migrations and the helpers that keep diesel off the async workers.
 
-mod checkpoint;
+pub mod checkpoint;
 pub mod group_commit;
 mod migrate;
 mod pool;
