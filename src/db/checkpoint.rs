@@ -135,6 +135,8 @@ pub fn start(db: &Db, writer: Weak<WriterStats>, budget: WalBudget) -> bool {
 fn run(conn: &mut DbConn, writer: &Weak<WriterStats>, budget: WalBudget) {
     let mut seen = 0;
     let mut last_commit = Instant::now();
+    // The commit count at the last attempt to empty the WAL: one attempt per idle spell.
+    let mut emptied_after = None;
     loop {
         std::thread::sleep(INTERVAL);
         let Some(stats) = writer.upgrade() else { return };
@@ -143,7 +145,9 @@ fn run(conn: &mut DbConn, writer: &Weak<WriterStats>, budget: WalBudget) {
             seen = commits;
             last_commit = Instant::now();
             round(conn, &stats.wal, budget);
-        } else if stats.wal.frames() > 0 && last_commit.elapsed() >= IDLE_TRUNCATE_AFTER {
+        } else if emptied_after != Some(seen) && stats.wal.frames() > 0 && last_commit.elapsed() >= IDLE_TRUNCATE_AFTER
+        {
+            emptied_after = Some(seen);
             empty_idle_wal(conn, &stats.wal);
         }
     }
@@ -167,8 +171,8 @@ fn round(conn: &mut DbConn, wal: &WalProgress, budget: WalBudget) {
 }
 
 /// Copies the rest of an idle writer's WAL and cuts the file to nothing. A reader or a new
-/// batch that holds it on makes this wait at most [`TRUNCATE_WAIT_MS`]; the next idle round
-/// tries again.
+/// batch that holds it on makes this wait at most [`TRUNCATE_WAIT_MS`] and give up until the
+/// writer's next idle spell.
 fn empty_idle_wal(conn: &mut DbConn, wal: &WalProgress) {
     match checkpoint(conn, "TRUNCATE") {
         Ok(outcome) if outcome.busy == 0 => wal.frames.store(0, Ordering::Relaxed),
